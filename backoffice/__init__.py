@@ -1,0 +1,75 @@
+"""The IRB My Case back office: the staff tool behind the counsel-facing My Case portal."""
+
+import logging
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from backoffice.extensions import babel, csrf, db, login_manager, migrate
+from config import Config, ProductionConfig, config_from_environment
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
+    """Build the application; `overrides` replace configuration values (tests use them)."""
+    config_class = config_class or config_from_environment()
+    if config_class is ProductionConfig:
+        config_class.check()
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    Path(app.instance_path).mkdir(exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from backoffice import models  # noqa: F401  (registers the models on the metadata)
+    from backoffice.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from backoffice.admin import init_admin
+    from backoffice.auth import bp as auth_bp
+    from backoffice.cli import register_commands
+
+    app.register_blueprint(auth_bp)
+    init_admin(app)
+    register_commands(app)
+
+    @app.get("/")
+    def root() -> ResponseReturnValue:
+        return redirect(url_for("admin.index"))
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _tag_request() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+
+    @app.after_request
+    def _secure_headers(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint and request.endpoint != "static" and not request.endpoint.endswith(".static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,37 @@
+"""The staff screens, built on Flask-Admin with the Bootstrap 4 theme."""
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from backoffice.admin.pages import CaseImportView, HomeView
+from backoffice.admin.views import (
+    AuditView,
+    CaseView,
+    CounselView,
+    DivisionView,
+    JobRunView,
+    OfficeView,
+    StaffUserView,
+)
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, Case, Counsel, Division, JobRun, Office, StaffUser
+
+
+def init_admin(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name=_l("My Case back office"),
+        index_view=HomeView(name=_l("Home"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", swatch="default"),
+    )
+    admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
+    admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
+    admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
+    admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
+    admin.add_view(AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations")))
+    admin.add_view(StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=_l("Administration")))
+    admin.add_view(OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=_l("Administration")))
+    admin.add_view(DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration")))
+    return admin

@@ -1,0 +1,351 @@
+"""Model screens: cases, counsel, staff users, offices, divisions, audit log and jobs."""
+
+from flask import has_request_context
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_admin.contrib.sqla.filters import (
+    DateBetweenFilter,
+    FilterEqual,
+    FilterLike,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from backoffice.admin import formatters as fmt
+from backoffice.admin.base import ScopedModelView, model_changes
+from backoffice.extensions import db
+from backoffice.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    Counsel,
+    CounselKind,
+    CounselOfRecord,
+    Division,
+    JobRun,
+    JobStatus,
+    Language,
+    Office,
+    Role,
+    StaffUser,
+)
+from backoffice.workflows import access
+from backoffice.workflows.accounts import AccountError, check_role_scope, find_staff_by_email, set_password
+from backoffice.workflows.audit import record_event
+
+
+def _offices():
+    if not has_request_context():  # filter options are drawn per request, never at start-up
+        return []
+    return [(office.id, office.name) for office in db.session.scalars(select(Office).order_by(Office.code))]
+
+
+def _divisions():
+    if not has_request_context():
+        return []
+    return [(d.id, d.local_code) for d in db.session.scalars(select(Division).order_by(Division.id))]
+
+
+class CaseView(ScopedModelView):
+    area = "cases"
+    details_template = "admin/case_details.html"
+    column_list = ("file_number", "division", "office", "status", "next_hearing_on", "appeal_filed_on")
+    column_details_list = (
+        "file_number", "uci", "division", "office", "status",
+        "appeal_filed_on", "next_hearing_on", "created_at", "updated_at",
+    )
+    column_export_list = column_details_list
+    column_labels = {
+        "file_number": _l("File number"),
+        "uci": _l("UCI"),
+        "division": _l("Division"),
+        "office": _l("Regional office"),
+        "status": _l("Status"),
+        "next_hearing_on": _l("Next hearing"),
+        "appeal_filed_on": _l("Appeal filed on"),
+        "created_at": _l("Created"),
+        "updated_at": _l("Updated"),
+    }
+    column_searchable_list = ("file_number", "uci")
+    column_default_sort = "file_number"
+    column_sortable_list = ("file_number", "status", "next_hearing_on", "appeal_filed_on")
+    column_formatters = {
+        "status": fmt.label,
+        "office": fmt.related_name,
+        "created_at": fmt.instant,
+        "updated_at": fmt.instant,
+    }
+    column_formatters_export = column_formatters
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(Case.division_id, _l("Division"), options=_divisions),
+            FilterEqual(Case.office_id, _l("Regional office"), options=_offices),
+            FilterEqual(Case.status, _l("Status"), options=fmt.enum_choices(CaseStatus)),
+            DateBetweenFilter(Case.next_hearing_on, _l("Next hearing")),
+        ]
+
+    def scope(self, query):
+        return access.scope_cases(query, current_user)
+
+    def render(self, template, **kwargs):
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            kwargs["counsel_of_record"] = sorted(
+                record.counsel_of_record, key=lambda link: (not link.is_current, link.counsel.full_name)
+            )
+        return super().render(template, **kwargs)
+
+
+class CounselView(ScopedModelView):
+    area = "counsel"
+    details_template = "admin/counsel_details.html"
+    column_list = ("full_name", "kind", "regulator", "membership_number", "email", "preferred_language")
+    column_details_list = (
+        "external_id", "full_name", "kind", "regulator", "membership_number",
+        "email", "mobile", "fax", "postal_address", "preferred_language",
+    )
+    column_export_list = column_details_list
+    column_labels = {
+        "external_id": _l("Case management id"),
+        "full_name": _l("Name"),
+        "kind": _l("Kind of counsel"),
+        "regulator": _l("Regulator"),
+        "membership_number": _l("Membership number"),
+        "email": _l("Email"),
+        "mobile": _l("Mobile (SMS)"),
+        "fax": _l("Fax"),
+        "postal_address": _l("Postal address"),
+        "preferred_language": _l("Preferred official language"),
+    }
+    column_searchable_list = ("full_name", "email", "membership_number", "external_id")
+    column_default_sort = "full_name"
+    column_sortable_list = ("full_name", "kind", "regulator")
+    column_formatters = {"kind": fmt.label, "preferred_language": fmt.label}
+    column_formatters_export = column_formatters
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(Counsel.kind, _l("Kind of counsel"), options=fmt.enum_choices(CounselKind)),
+            FilterEqual(Counsel.preferred_language, _l("Preferred official language"), options=fmt.enum_choices(Language)),
+            FilterLike(Counsel.regulator, _l("Regulator")),
+        ]
+
+    def scope(self, query):
+        return access.scope_counsel(query, current_user, Counsel.id)
+
+    def render(self, template, **kwargs):
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            visible = access.visible_case_ids(current_user)
+            kwargs["cases_of_record"] = db.session.scalars(
+                select(CounselOfRecord)
+                .join(Case)
+                .where(CounselOfRecord.counsel_id == record.id, Case.id.in_(visible))
+                .order_by(CounselOfRecord.ended_on.is_not(None), Case.file_number)
+            ).all()
+        return super().render(template, **kwargs)
+
+
+class StaffUserView(ScopedModelView):
+    area = "staff"
+    can_create = True
+    can_edit = True
+    column_list = ("full_name", "email", "role", "office", "division", "is_active_account", "last_sign_in_at", "locked_until")
+    column_details_list = column_list + ("preferred_language", "created_at")
+    column_export_list = column_details_list
+    column_labels = {
+        "full_name": _l("Name"),
+        "email": _l("Email"),
+        "role": _l("Role"),
+        "office": _l("Regional office"),
+        "division": _l("Division"),
+        "is_active_account": _l("Active"),
+        "last_sign_in_at": _l("Last sign-in"),
+        "locked_until": _l("Locked until"),
+        "preferred_language": _l("Language"),
+        "created_at": _l("Created"),
+    }
+    column_searchable_list = ("full_name", "email")
+    column_default_sort = "email"
+    column_sortable_list = ("full_name", "email", "last_sign_in_at")
+    column_formatters = {
+        "role": fmt.label,
+        "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
+        "division": lambda v, c, m, n: m.division.local_code if m.division else "",
+        "last_sign_in_at": fmt.instant,
+        "locked_until": fmt.instant,
+        "created_at": fmt.instant,
+    }
+    column_formatters_export = column_formatters
+    form_columns = ("email", "full_name", "role", "office", "division", "preferred_language", "is_active_account", "new_password")
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(StaffUser.role, _l("Role"), options=fmt.enum_choices(Role)),
+            FilterEqual(StaffUser.office_id, _l("Regional office"), options=_offices),
+        ]
+
+    def scaffold_form(self):
+        class Form(self.form_base_class):
+            email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+            full_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+            role = SelectField(_l("Role"), choices=fmt.enum_choices(Role), coerce=Role)
+            office = QuerySelectField(
+                _l("Regional office"),
+                query_factory=lambda: db.session.scalars(select(Office).order_by(Office.code)).all(),
+                allow_blank=True,
+                blank_text=_l("National (supervisors only)"),
+            )
+            division = QuerySelectField(
+                _l("Division"),
+                query_factory=lambda: db.session.scalars(select(Division).order_by(Division.id)).all(),
+                allow_blank=True,
+                blank_text=_l("None (division members only)"),
+            )
+            preferred_language = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+            is_active_account = BooleanField(_l("Active"), default=True)
+            new_password = PasswordField(
+                _l("New password"),
+                validators=[Optional(), Length(min=12, max=1000)],
+                description=_l("At least 12 characters. Leave empty to keep the current password."),
+            )
+
+        return Form
+
+    def on_model_change(self, form, model: StaffUser, is_created: bool) -> None:
+        model.email = model.email.strip().lower()
+        other = find_staff_by_email(model.email)
+        if other is not None and other is not model:
+            raise ValidationError(_("A staff user with this email already exists."))
+        try:
+            check_role_scope(model.role, model.office, model.division)
+            if form.new_password.data:
+                set_password(model, form.new_password.data)
+            elif is_created:
+                raise AccountError(_l("A new staff user needs a password."))
+        except AccountError as error:
+            raise ValidationError(str(error.args[0])) from error
+        db.session.flush()
+        before, after = model_changes(model)
+        record_event("staff.created" if is_created else "staff.updated", record=model, before=before or None, after=after)
+
+
+class OfficeView(ScopedModelView):
+    area = "reference_data"
+    can_edit = True
+    can_create = True
+    column_list = ("code", "name_en", "name_fr", "city", "time_zone", "mailbox")
+    form_columns = column_list
+    column_labels = {
+        "code": _l("Code"),
+        "name_en": _l("Name (English)"),
+        "name_fr": _l("Name (French)"),
+        "city": _l("City"),
+        "time_zone": _l("Time zone"),
+        "mailbox": _l("My Case mailbox"),
+    }
+    form_args = {"time_zone": {"validators": [DataRequired()]}, "mailbox": {"validators": [DataRequired(), Email()]}}
+
+    def on_model_change(self, form, model: Office, is_created: bool) -> None:
+        from zoneinfo import available_timezones
+
+        if model.time_zone not in available_timezones():
+            raise ValidationError(_("Unknown time zone; use an IANA name such as America/Vancouver."))
+        before, after = model_changes(model)
+        record_event("office.created" if is_created else "office.updated", record=model, office_id=model.id, before=before or None, after=after)
+
+
+class DivisionView(ScopedModelView):
+    area = "reference_data"
+    can_edit = True
+    column_list = ("code", "code_fr", "name_en", "name_fr", "is_appeal")
+    form_columns = ("name_en", "name_fr")
+    column_labels = {
+        "code": _l("Code"),
+        "code_fr": _l("French code"),
+        "name_en": _l("Name (English)"),
+        "name_fr": _l("Name (French)"),
+        "is_appeal": _l("Appeal division"),
+    }
+
+    def on_model_change(self, form, model: Division, is_created: bool) -> None:
+        before, after = model_changes(model)
+        record_event("division.updated", record=model, before=before or None, after=after)
+
+
+class AuditView(ScopedModelView):
+    area = "audit"
+    details_template = "admin/audit_details.html"
+    column_list = ("occurred_at", "actor_label", "action", "record_type", "record_id", "office")
+    column_details_list = column_list + ("request_id", "before", "after")
+    column_export_list = column_details_list
+    column_labels = {
+        "occurred_at": _l("When"),
+        "actor_label": _l("Who"),
+        "action": _l("What"),
+        "record_type": _l("Record type"),
+        "record_id": _l("Record"),
+        "office": _l("Regional office"),
+        "request_id": _l("Request"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
+    column_default_sort = ("occurred_at", True)
+    column_sortable_list = ("occurred_at", "action", "actor_label")
+    column_searchable_list = ("action", "actor_label", "record_id")
+    column_formatters = {"occurred_at": fmt.instant, "office": fmt.related_name}
+    column_formatters_export = column_formatters
+
+    @property
+    def column_filters(self):
+        return [
+            FilterLike(AuditEvent.action, _l("What")),
+            FilterEqual(AuditEvent.record_type, _l("Record type")),
+            FilterEqual(AuditEvent.office_id, _l("Regional office"), options=_offices),
+            DateBetweenFilter(AuditEvent.occurred_at, _l("When")),
+        ]
+
+    def scope(self, query):
+        return access.scope_audit_events(query, current_user)
+
+
+class JobRunView(ScopedModelView):
+    area = "jobs"
+    details_template = "admin/job_details.html"
+    can_export = False
+    column_list = ("id", "kind", "status", "progress", "source_name", "requested_by_label", "created_at", "finished_at")
+    column_labels = {
+        "id": _l("Number"),
+        "kind": _l("Job"),
+        "status": _l("Status"),
+        "progress": _l("Progress"),
+        "source_name": _l("File"),
+        "requested_by_label": _l("Requested by"),
+        "created_at": _l("Queued at"),
+        "finished_at": _l("Finished at"),
+    }
+    column_default_sort = ("id", True)
+    column_sortable_list = ("id", "created_at")
+    column_formatters = {
+        "kind": lambda v, c, m, n: m.kind_label,
+        "status": fmt.label,
+        "progress": lambda v, c, m, n: _("%(done)d of %(total)d rows", done=m.done, total=m.total),
+        "created_at": fmt.instant,
+        "finished_at": fmt.instant,
+    }
+
+    @property
+    def column_filters(self):
+        return [FilterEqual(JobRun.status, _l("Status"), options=fmt.enum_choices(JobStatus))]
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["refresh"] = kwargs["model"].status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return super().render(template, **kwargs)

@@ -1,0 +1,136 @@
+"""Staff sign-in, sign-out, idle timeout and the choice of language."""
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired, Length
+
+from backoffice.extensions import db, login_manager
+from backoffice.i18n import LANGUAGE_COOKIE
+from backoffice.models import StaffUser
+from backoffice.models.types import utcnow
+from backoffice.workflows.accounts import SignInOutcome, sign_in
+from backoffice.workflows.audit import record_event_now
+
+bp = Blueprint("auth", __name__)
+
+LAST_SEEN = "last_seen"
+LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    next = HiddenField()
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    next = HiddenField()
+
+
+@login_manager.user_loader
+def load_staff_user(user_id: str) -> StaffUser | None:
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active_account else None
+
+
+@login_manager.unauthorized_handler
+def ask_to_sign_in() -> ResponseReturnValue:
+    if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
+        return {"error": "sign_in_required"}, 401
+    return redirect(url_for("auth.sign_in_page", next=request.full_path))
+
+
+@bp.before_app_request
+def end_idle_sessions() -> ResponseReturnValue | None:
+    if not current_user.is_authenticated:
+        return None
+    timeout = current_app.permanent_session_lifetime
+    last_seen = session.get(LAST_SEEN)
+    now = utcnow()
+    if last_seen is not None and now - datetime.fromisoformat(last_seen) > timeout:
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a period without activity."), "warning")
+        return redirect(url_for("auth.sign_in_page", next=request.full_path))
+    session.permanent = True
+    session[LAST_SEEN] = now.isoformat()
+    return None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a path on this site after sign-in, never another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in_page() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        result = sign_in(form.email.data, form.password.data)
+        if result.outcome is SignInOutcome.SIGNED_IN:
+            session.clear()
+            login_user(result.user)
+            session[LAST_SEEN] = utcnow().isoformat()
+            return redirect(_safe_next(form.next.data))
+        if result.outcome is SignInOutcome.LOCKED:
+            flash(_("Too many failed attempts: this account is locked for a while. Try again later or ask an administrator."), "danger")
+        else:
+            flash(_("The email or password is not correct."), "danger")
+    return render_template("auth/sign_in.html", form=form, language_form=_language_form())
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out() -> ResponseReturnValue:
+    record_event_now("sign_out", record=current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.sign_in_page"))
+
+
+@bp.post("/language")
+def choose_language() -> ResponseReturnValue:
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        flash(_("This language is not offered."), "danger")
+        return redirect(url_for("auth.sign_in_page"))
+    language = form.language.data
+    session[LANGUAGE_COOKIE] = language
+    if current_user.is_authenticated:
+        current_user.preferred_language = language
+        db.session.commit()
+    response = redirect(_safe_next(form.next.data))
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _language_form() -> LanguageForm:
+    return LanguageForm(next=request.full_path)
+
+
+@bp.app_context_processor
+def language_switch() -> dict:
+    return {"current_path": request.full_path, "get_locale": get_locale}

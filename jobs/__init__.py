@@ -1,0 +1,1 @@
+"""rq entry points. Each takes ids, opens an application context and calls one workflow."""
