@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select
 
 from backoffice.extensions import db
 from backoffice.workflows.access import may_open
-from backoffice.workflows.audit import record_event_now
+from backoffice.workflows.audit import record_event, record_event_now
 
 
 def refuse(reason: str, *, status: int = 403, **details: Any) -> None:
@@ -99,6 +99,14 @@ def _as_int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         abort(404)
+
+
+def audit_model_change(record: Any, is_created: bool) -> None:
+    """Record what a staff screen changed on `record`, before and after, in the same transaction."""
+    before, after = model_changes(record)
+    db.session.flush()  # gives a new record its id; the change history must be read before this
+    action = f"{record.__tablename__}.{'created' if is_created else 'updated'}"
+    record_event(action, record=record, before=None if is_created else before, after=after)
 
 
 def model_changes(record: Any) -> tuple[dict[str, Any], dict[str, Any]]:

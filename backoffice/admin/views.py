@@ -15,7 +15,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, model_changes
+from backoffice.admin.base import ScopedModelView, audit_model_change
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
@@ -34,7 +34,6 @@ from backoffice.models import (
 )
 from backoffice.workflows import access
 from backoffice.workflows.accounts import AccountError, check_role_scope, find_staff_by_email, set_password
-from backoffice.workflows.audit import record_event
 
 
 def _offices():
@@ -232,9 +231,7 @@ class StaffUserView(ScopedModelView):
                 raise AccountError(_l("A new staff user needs a password."))
         except AccountError as error:
             raise ValidationError(str(error.args[0])) from error
-        db.session.flush()
-        before, after = model_changes(model)
-        record_event("staff.created" if is_created else "staff.updated", record=model, before=before or None, after=after)
+        audit_model_change(model, is_created)
 
 
 class OfficeView(ScopedModelView):
@@ -258,8 +255,7 @@ class OfficeView(ScopedModelView):
 
         if model.time_zone not in available_timezones():
             raise ValidationError(_("Unknown time zone; use an IANA name such as America/Vancouver."))
-        before, after = model_changes(model)
-        record_event("office.created" if is_created else "office.updated", record=model, office_id=model.id, before=before or None, after=after)
+        audit_model_change(model, is_created)
 
 
 class DivisionView(ScopedModelView):
@@ -276,8 +272,7 @@ class DivisionView(ScopedModelView):
     }
 
     def on_model_change(self, form, model: Division, is_created: bool) -> None:
-        before, after = model_changes(model)
-        record_event("division.updated", record=model, before=before or None, after=after)
+        audit_model_change(model, is_created)
 
 
 class AuditView(ScopedModelView):

@@ -72,7 +72,7 @@ def create_staff_user(
     )
     db.session.add(user)
     db.session.flush()
-    record_event("staff.created", record=user, after=describe_staff(user))
+    record_event("staff_users.created", record=user, after=describe_staff(user))
     return user
 
 
@@ -157,7 +157,7 @@ def _count_failure(user: StaffUser) -> SignInResult:
         minutes = current_app.config["SIGN_IN_LOCKOUT_MINUTES"]
         user.locked_until = utcnow() + timedelta(minutes=minutes)
         user.failed_sign_ins = 0
-        record_event("staff.locked_out", record=user, actor=user, after={"minutes": minutes})
+        record_event("staff_users.locked_out", record=user, actor=user, after={"minutes": minutes})
         outcome = SignInOutcome.LOCKED
     db.session.commit()
     return SignInResult(outcome, user)
@@ -181,4 +181,5 @@ def set_password(user: StaffUser, password: str) -> None:
     user.password_hash = hash_password(password)
     user.failed_sign_ins = 0
     user.locked_until = None
-    record_event("staff.password_set", record=user)
+    db.session.flush()
+    record_event("staff_users.password_set", record=user)

@@ -1,0 +1,146 @@
+"""The case import: a real CSV, queued as an rq job and run by the real worker on real Redis."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, Case, CaseStatus, Counsel, CounselKind, CounselOfRecord, JobRun, JobStatus
+from backoffice.workflows.case_import import COLUMNS
+from tests.conftest import csrf_token_from, run_flask_command
+
+pytestmark = pytest.mark.worker
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in COLUMNS})
+    return path
+
+
+GOOD_ROW = {
+    "file_number": "VB5-02246", "division": "RPD", "office": "western", "case_status": "active",
+    "uci": "1234-5678", "next_hearing_on": "2027-01-15", "counsel_id": "C-77",
+    "counsel_name": "Grace Li", "counsel_kind": "lawyer", "regulator": "Law Society of British Columbia",
+    "membership_number": "LSBC-30412", "counsel_email": "Grace.Li@law.example",
+    "counsel_mobile": "604-555-0101", "counsel_language": "en",
+}
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_import_creates_cases_counsel_and_counsel_of_record(app, tmp_path, run_worker):
+    rows = [
+        GOOD_ROW,
+        {**GOOD_ROW, "file_number": "TC5-12345", "division": "SAR", "office": "central",
+         "appeal_filed_on": "2026-10-01"},
+        {"file_number": "0003-B5-01234", "division": "ID", "office": "central"},
+    ]
+    result = run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))
+    assert result.returncode == 0, result.stderr
+    assert "Queued case import #1" in result.stdout
+    assert db.session.get(JobRun, 1).status is JobStatus.QUEUED
+
+    run_worker()
+
+    run = db.session.get(JobRun, 1)
+    assert run.status is JobStatus.FINISHED
+    assert (run.total, run.succeeded, run.failed) == (3, 3, 0)
+    case = db.session.scalar(select(Case).where(Case.file_number == "TC5-12345"))
+    assert case.division.code == "RAD" and case.office.code == "central"
+    assert case.appeal_filed_on.isoformat() == "2026-10-01"
+    counsel = db.session.scalar(select(Counsel).where(Counsel.external_id == "C-77"))
+    assert counsel.kind is CounselKind.LAWYER
+    assert counsel.email == "grace.li@law.example" and counsel.mobile == "+16045550101"
+    assert count(CounselOfRecord) == 2
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case.imported")) == 3
+
+
+def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, run_worker):
+    rows = [
+        GOOD_ROW,
+        # A valid case with an invalid counsel: neither the case nor the counsel may be imported.
+        {**GOOD_ROW, "file_number": "VB5-09999", "counsel_id": "C-78", "counsel_email": "not-an-email",
+         "counsel_kind": "barrister"},
+        {"file_number": "12345", "division": "XYZ", "office": "mars", "next_hearing_on": "15/01/2027"},
+        {"file_number": "VB5-11111", "division": "RPD", "office": "western", "appeal_filed_on": "2026-01-01"},
+    ]
+    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))
+    run_worker()
+
+    run = db.session.get(JobRun, 1)
+    assert run.status is JobStatus.FINISHED
+    assert (run.succeeded, run.failed) == (1, 3)
+    problems = {(error["row"], error["column"]) for error in run.errors}
+    assert {(3, "counsel_email"), (3, "counsel_kind")} <= problems
+    assert {(4, "file_number"), (4, "division"), (4, "office"), (4, "next_hearing_on")} <= problems
+    assert (5, "appeal_filed_on") in problems
+    assert all(error["message_en"] and error["message_fr"] for error in run.errors)
+    assert all(error["message_en"] != error["message_fr"] for error in run.errors)
+    assert db.session.scalar(select(Case).where(Case.file_number == "VB5-09999")) is None
+    assert db.session.scalar(select(Counsel).where(Counsel.external_id == "C-78")) is None
+    assert count(Case) == 1
+
+
+def test_reimport_updates_records_and_ends_counsel_of_record_and_audits_the_change(app, tmp_path, run_worker):
+    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "first.csv", [GOOD_ROW])))
+    run_worker()
+    changed = {**GOOD_ROW, "case_status": "closed", "next_hearing_on": "", "of_record": "no"}
+    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "second.csv", [changed])))
+    run_worker()
+
+    case = db.session.scalar(select(Case).where(Case.file_number == "VB5-02246"))
+    assert case.status is CaseStatus.CLOSED and case.next_hearing_on is None
+    assert case.counsel_of_record[0].ended_on is not None
+    update = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.updated_by_import"))
+    assert update.before == {"status": "active", "next_hearing_on": "2027-01-15"}
+    assert update.after == {"status": "closed", "next_hearing_on": None}
+    assert count(Case) == 1 and count(Counsel) == 1
+
+
+def test_a_job_run_twice_imports_nothing_twice(app, tmp_path, run_worker):
+    from backoffice.queue import job_queue
+
+    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", [GOOD_ROW])))
+    job_queue(app).enqueue("jobs.case_import.run_case_import", 1)  # the same job, delivered again
+    run_worker()
+    assert count(Case) == 1 and count(CounselOfRecord) == 1
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_import.finished")) == 1
+
+
+def test_a_file_without_the_required_columns_is_refused_before_queueing(app, tmp_path):
+    path = tmp_path / "wrong.csv"
+    path.write_text("name,email\nA,a@example.com\n", encoding="utf-8")
+    result = run_flask_command(app, "import-cases", str(path))
+    assert result.returncode != 0
+    assert "Columns missing from the file: file_number, division, office." in result.stderr
+    assert "Colonnes manquantes" in result.stderr
+    assert count(JobRun) == 0
+
+
+def test_admin_uploads_an_import_and_follows_its_progress(app, tmp_path, login_as, run_worker):
+    admin = login_as("admin", "central")
+    page = admin.get("/admin/case_import/").get_data(as_text=True)
+    csv_bytes = write_csv(tmp_path / "cases.csv", [GOOD_ROW]).read_bytes()
+    import io
+
+    response = admin.post(
+        "/admin/case_import/",
+        data={"csrf_token": csrf_token_from(page), "file": (io.BytesIO(csv_bytes), "export.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    queued = admin.get(response.location).get_data(as_text=True)
+    assert "Queued" in queued and 'http-equiv="refresh"' in queued
+    run_worker()
+    finished = admin.get(response.location).get_data(as_text=True)
+    assert "Finished" in finished and "1 of 1 rows" in finished
+    assert db.session.get(JobRun, 1).requested_by_id == admin.user.id
+    assert "export.csv" in admin.get("/admin/jobrun/").get_data(as_text=True)

@@ -1,0 +1,160 @@
+"""Every route answers only to the roles, offices and divisions it should.
+
+The test walks app.url_map, so a new endpoint that is not listed in ACCESS fails it until someone
+decides who may use it.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, JobRun
+from tests.conftest import csrf_token_from
+from tests.factories import create_case, create_counsel, create_staff, make_counsel_of_record
+
+PUBLIC = "public"
+SIGNED_IN = "signed in"
+ALL_ROLES = {"clerk", "division_member", "supervisor", "national_supervisor", "admin"}
+SUPERVISION = {"supervisor", "national_supervisor", "admin"}
+ADMINS = {"admin"}
+
+# Endpoint, or the view that owns it (the part before the dot), and who may use it.
+ACCESS = {
+    "static": PUBLIC,
+    "admin.static": PUBLIC,
+    "root": PUBLIC,
+    "auth.sign_in_page": PUBLIC,
+    "auth.choose_language": PUBLIC,
+    "auth.sign_out": SIGNED_IN,
+    "admin.index": SIGNED_IN,
+    "case": ALL_ROLES,
+    "counsel": ALL_ROLES,
+    "jobrun": SUPERVISION,
+    "audit": SUPERVISION,
+    "case_import": ADMINS,
+    "staff": ADMINS,
+    "office": ADMINS,
+    "division": ADMINS,
+}
+
+PRINCIPALS = {
+    "clerk": ("clerk", "western", None),
+    "division_member": ("division_member", "western", "RPD"),
+    "supervisor": ("supervisor", "western", None),
+    "national_supervisor": ("supervisor", "national", None),
+    "admin": ("admin", "western", None),
+}
+
+
+def who_may_use(endpoint: str):
+    if endpoint in ACCESS:
+        return ACCESS[endpoint]
+    view = endpoint.split(".")[0]
+    assert view in ACCESS, f"{endpoint} is not classified in ACCESS: decide who may use it"
+    return ACCESS[view]
+
+
+def rules_to_walk(app):
+    rules = [rule for rule in app.url_map.iter_rules() if "filename" not in rule.arguments]
+    # Sign-out last, since it ends the session the other requests use.
+    return sorted(rules, key=lambda rule: (rule.endpoint == "auth.sign_out", rule.endpoint))
+
+
+def url_with_sample_id(rule, ids: dict[str, int]) -> str:
+    path = rule.rule.replace("<export_type>", "csv")
+    view = rule.endpoint.split(".")[0]
+    return f"{path}?id={ids[view]}" if view in ids else path
+
+
+@pytest.fixture
+def records(app, login_as):
+    case = create_case("western", "RPD")
+    counsel = create_counsel()
+    make_counsel_of_record(case, counsel)
+    clients = {name: login_as(*spec) for name, spec in PRINCIPALS.items()}
+    colleague = create_staff("clerk", "western")  # edited by the walk, so not one of the principals
+    run = JobRun(kind="case_import", requested_by_label="test")
+    db.session.add(run)
+    db.session.commit()
+    event_id = db.session.scalar(select(func.max(AuditEvent.id)))
+    ids = {
+        "case": case.id, "counsel": counsel.id, "jobrun": run.id, "audit": event_id,
+        "staff": colleague.id, "office": 1, "division": 1,
+    }
+    return clients, ids
+
+
+def test_every_route_answers_only_to_the_roles_that_may_use_it(app, client, records):
+    clients, ids = records
+    clients["anonymous"] = client
+    tokens = {name: _csrf_token(name, c) for name, c in clients.items()}
+    problems, refusals = [], 0
+    for rule in rules_to_walk(app):
+        allowed = who_may_use(rule.endpoint)
+        url = url_with_sample_id(rule, ids)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            for name, principal in clients.items():
+                data = {"csrf_token": tokens[name]} if method == "POST" else None
+                response = principal.open(url, method=method, data=data)
+                expected = _expectation(allowed, name)
+                refusals += response.status_code == 403
+                if not _meets(expected, response):
+                    problems.append(f"{method} {url} as {name}: {response.status_code} ({expected})")
+    assert not problems, "\n".join(problems)
+    refused_events = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "permission.refused")
+    )
+    assert refusals > 50 and refused_events == refusals
+
+
+def _csrf_token(name: str, client) -> str:
+    page = client.get("/sign-in" if name == "anonymous" else "/admin/")
+    return csrf_token_from(page.get_data(as_text=True))
+
+
+def _expectation(allowed, name: str) -> str:
+    if allowed == PUBLIC:
+        return "served"
+    if name == "anonymous":
+        return "asked to sign in"
+    if allowed == SIGNED_IN or name in allowed:
+        return "served"
+    return "refused"
+
+
+def _meets(expected: str, response) -> bool:
+    if expected == "asked to sign in":
+        return response.status_code == 302 and response.location.startswith("/sign-in")
+    if expected == "refused":
+        return response.status_code == 403
+    return response.status_code < 500 and response.status_code not in (401, 403)
+
+
+def test_a_western_clerk_guessing_a_central_case_url_is_refused_and_audited(app, login_as):
+    central_case = create_case("central", "RPD")
+    clerk = login_as("clerk", "western")
+    response = clerk.get(f"/admin/case/details/?id={central_case.id}")
+    assert response.status_code == 404
+    assert central_case.file_number not in response.get_data(as_text=True)
+    refusal = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "permission.refused").order_by(AuditEvent.id.desc())
+    ).first()
+    assert refusal.actor_id == clerk.user.id
+    assert refusal.after["reason"] == "out_of_scope"
+    assert refusal.after["record_id"] == str(central_case.id)
+
+
+def test_an_unknown_id_is_a_plain_not_found(app, login_as):
+    clerk = login_as("clerk", "western")
+    assert clerk.get("/admin/case/details/?id=999999").status_code == 404
+    assert clerk.get("/admin/case/details/?id=abc").status_code == 404
+
+
+def test_a_clerk_from_another_office_cannot_see_a_counsel_known_only_there(app, login_as):
+    counsel = create_counsel(full_name="Only Central")
+    make_counsel_of_record(create_case("central"), counsel)
+    western = login_as("clerk", "western")
+    central = login_as("clerk", "central")
+    assert western.get(f"/admin/counsel/details/?id={counsel.id}").status_code == 404
+    assert "Only Central" not in western.get("/admin/counsel/").get_data(as_text=True)
+    assert central.get(f"/admin/counsel/details/?id={counsel.id}").status_code == 200

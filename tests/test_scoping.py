@@ -1,0 +1,71 @@
+"""Scoping is applied to the queries: lists, counts, details and exports agree."""
+
+import csv
+import io
+
+from tests.factories import create_case, create_counsel, make_counsel_of_record
+
+
+def exported_file_numbers(client) -> set[str]:
+    response = client.get("/admin/case/export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    return {row["File number"] for row in rows}
+
+
+def test_each_role_lists_and_exports_only_the_cases_in_its_scope(app, login_as):
+    western_rpd = create_case("western", "RPD").file_number
+    western_iad = create_case("western", "IAD").file_number
+    central_rpd = create_case("central", "RPD").file_number
+    expectations = {
+        ("clerk", "western", None): {western_rpd, western_iad},
+        ("division_member", "western", "RPD"): {western_rpd},
+        ("division_member", "western", "IAD"): {western_iad},
+        ("supervisor", "western", None): {western_rpd, western_iad},
+        ("supervisor", "central", None): {central_rpd},
+        ("supervisor", "national", None): {western_rpd, western_iad, central_rpd},
+        ("admin", "central", None): {western_rpd, western_iad, central_rpd},
+    }
+    for (role, office, division), visible in expectations.items():
+        client = login_as(role, office, division)
+        assert exported_file_numbers(client) == visible, (role, office, division)
+        listing = client.get("/admin/case/").get_data(as_text=True)
+        for number in {western_rpd, western_iad, central_rpd}:
+            assert (number in listing) == (number in visible), (role, office, division, number)
+
+
+def test_home_page_counts_only_the_work_in_scope(app, login_as):
+    for _ in range(3):
+        create_case("western", "RPD")
+    create_case("central", "RPD")
+    home = login_as("clerk", "western").get("/admin/").get_data(as_text=True)
+    assert 'data-testid="figure">3<' in home
+    home = login_as("supervisor", "national").get("/admin/").get_data(as_text=True)
+    assert 'data-testid="figure">4<' in home
+
+
+def test_case_details_show_counsel_of_record(app, login_as):
+    case = create_case("western", "RPD")
+    make_counsel_of_record(case, create_counsel(full_name="Grace Li"))
+    page = login_as("clerk", "western").get(f"/admin/case/details/?id={case.id}").get_data(as_text=True)
+    assert "Counsel of record" in page and "Grace Li" in page
+
+
+def test_counsel_details_list_only_the_cases_in_scope(app, login_as):
+    counsel = create_counsel()
+    western = create_case("western")
+    central = create_case("central")
+    make_counsel_of_record(western, counsel)
+    make_counsel_of_record(central, counsel)
+    page = login_as("clerk", "western").get(f"/admin/counsel/details/?id={counsel.id}").get_data(as_text=True)
+    assert western.file_number in page and central.file_number not in page
+
+
+def test_regional_supervisor_sees_only_the_audit_events_of_the_region(app, login_as):
+    login_as("clerk", "central")  # its sign-in is a Central event
+    western_supervisor = login_as("supervisor", "western")
+    export = western_supervisor.get("/admin/audit/export/csv/").get_data(as_text=True)
+    assert "clerk.central" not in export
+    assert "supervisor.western" in export
+    national = login_as("supervisor", "national")
+    assert "clerk.central" in national.get("/admin/audit/export/csv/").get_data(as_text=True)
