@@ -115,7 +115,11 @@ def model_changes(record: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     state = inspect(record)
     for attribute in state.mapper.column_attrs:
         history = state.attrs[attribute.key].history
-        if history.has_changes() and attribute.key not in ("password_hash", "updated_at"):
+        if not history.has_changes() or attribute.key == "updated_at":
+            continue
+        if attribute.key == "password_hash":
+            after["password"] = "changed"
+        else:
             before[attribute.key] = _json_safe(history.deleted[0] if history.deleted else None)
             after[attribute.key] = _json_safe(history.added[0] if history.added else None)
     return before, after

@@ -220,7 +220,8 @@ class StaffUserView(ScopedModelView):
 
     def on_model_change(self, form, model: StaffUser, is_created: bool) -> None:
         model.email = model.email.strip().lower()
-        other = find_staff_by_email(model.email)
+        with db.session.no_autoflush:  # the new user has no password hash until the checks pass
+            other = find_staff_by_email(model.email)
         if other is not None and other is not model:
             raise ValidationError(_("A staff user with this email already exists."))
         try:

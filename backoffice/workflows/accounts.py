@@ -177,9 +177,9 @@ def _email_domain(email: str) -> str:
 
 
 def set_password(user: StaffUser, password: str) -> None:
+    """Set a new password and lift any lockout. The caller's audit event records the change
+    (as "password changed", never the hash)."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
     user.failed_sign_ins = 0
     user.locked_until = None
-    db.session.flush()
-    record_event("staff_users.password_set", record=user)

@@ -1,0 +1,67 @@
+"""Command-line tools: staff users and demonstration data."""
+
+import json
+
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser
+from backoffice.workflows.demo import DEMO_PASSWORD
+from tests.conftest import sign_in
+
+
+def invoke(app, *args: str, input: str | None = None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def test_users_create_makes_a_staff_user_who_can_sign_in(app, client):
+    result = invoke(
+        app, "users", "create", "--email", "Clerk@IRB.example", "--name", "Ada Clerk",
+        "--role", "clerk", "--office", "eastern", "--password", "a long enough password",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == "clerk@irb.example"))
+    assert user.role is Role.CLERK and user.office.code == "eastern"
+    assert sign_in(client, "clerk@irb.example", "a long enough password").status_code == 302
+
+
+def test_users_create_explains_what_is_wrong_in_both_languages(app):
+    cases = [
+        (["--role", "clerk", "--office", "national"], "Only a supervisor may have national scope"),
+        (["--role", "division_member", "--office", "western"], "A division member needs a division."),
+        (["--role", "clerk", "--office", "western", "--division", "RPD"], "Only division members belong"),
+        (["--role", "clerk", "--office", "atlantis"], "Unknown office: atlantis."),
+    ]
+    for options, message in cases:
+        result = invoke(app, "users", "create", "--email", "x@irb.example", "--name", "X",
+                        "--password", "a long enough password", *options)
+        assert result.exit_code != 0 and message in result.output, result.output
+    weak = invoke(app, "users", "create", "--email", "x@irb.example", "--name", "X", "--role", "admin",
+                  "--office", "western", "--password", "short")
+    assert "at least 12 characters" in weak.output and "au moins 12" in weak.output
+    assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
+
+
+def test_seed_demo_loads_every_role_office_and_division_once(app, client):
+    first = json.loads(invoke(app, "seed-demo", "--json").output)
+    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    assert first["staff"] == second["staff"]
+    assert db.session.scalar(select(func.count()).select_from(StaffUser)) == len(first["staff"])
+    roles = {(p["role"], p["office"]) for p in first["staff"]}
+    offices = set(db.session.scalars(select(Office.code)))
+    for office in offices:
+        for role in ("clerk", "division_member", "supervisor", "admin"):
+            assert (role, office) in roles
+    assert ("supervisor", "national") in roles
+    covered = set(db.session.execute(select(Case.office_id, Case.division_id)).all())
+    assert len(covered) == len(offices) * db.session.scalar(select(func.count()).select_from(Division))
+    assert db.session.scalar(select(func.count()).select_from(Counsel)) >= 4
+    clerk = next(p for p in first["staff"] if p["role"] == "clerk" and p["office"] == "western")
+    assert clerk["password"] == DEMO_PASSWORD
+    assert sign_in(client, clerk["email"], clerk["password"]).status_code == 302
+
+
+def test_seed_demo_is_refused_in_production(app):
+    app.config["ALLOW_DEMO_DATA"] = False
+    result = invoke(app, "seed-demo")
+    assert result.exit_code != 0 and "refused in production" in result.output
