@@ -44,8 +44,13 @@ def create_user(email, full_name, role, office, division, language, password) ->
     """Create a staff user."""
     try:
         user = create_staff_user(
-            email=email, full_name=full_name, password=password, role=Role(role),
-            office_code=office, division_code=division, preferred_language=language,
+            email=email,
+            full_name=full_name,
+            password=password,
+            role=Role(role),
+            office_code=office,
+            division_code=division,
+            preferred_language=language,
         )
     except AccountError as error:
         db.session.rollback()
@@ -77,7 +82,10 @@ def _wait_and_report(run_id: int, timeout_seconds: int = 3600) -> None:
         if run.status in (JobStatus.FINISHED, JobStatus.FAILED) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    click.echo(f"Status: {run.status.value}; rows {run.done}/{run.total}; imported {run.succeeded}; refused {run.failed}.")
+    click.echo(
+        f"Status: {run.status.value}; rows {run.done}/{run.total}; "
+        f"imported {run.succeeded}; refused {run.failed}."
+    )
     for error in run.errors:
         row = f"row {error['row']}" if error["row"] else "file"
         click.echo(f"  {row} {error['column'] or ''}: {error['message_en']} / {error['message_fr']}")
@@ -98,9 +106,11 @@ def seed_demo(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
-    click.echo("Demo staff (password for all: %s):" % summary["staff"][0]["password"])
+    click.echo(f"Demo staff (password for all: {summary['staff'][0]['password']}):")
     for person in summary["staff"]:
-        click.echo(f"  {person['email']:<40} {person['role']:<16} {person['office']:<9} {person['division'] or ''}")
+        click.echo(
+            f"  {person['email']:<40} {person['role']:<16} {person['office']:<9} {person['division'] or ''}"
+        )
 
 
 @click.command("worker")

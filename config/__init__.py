@@ -60,7 +60,7 @@ class TestConfig(Config):
     """Tests: never the development database; TEST_DATABASE_URL / TEST_REDIS_URL when given."""
 
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )

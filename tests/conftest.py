@@ -112,7 +112,10 @@ class PostgresTestDatabase(TestDatabase):
                 values = ", ".join(f":{name}" for name in rows[0])
                 connection.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), rows)
                 connection.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
                 )
         return self.url
 

@@ -32,7 +32,9 @@ def division(code: str) -> Division:
     return db.session.scalar(select(Division).where(Division.code == code))
 
 
-def create_staff(role: str, office_code: str = "western", division_code: str | None = None, **kwargs) -> StaffUser:
+def create_staff(
+    role: str, office_code: str = "western", division_code: str | None = None, **kwargs
+) -> StaffUser:
     role = Role(role)
     if role is Role.DIVISION_MEMBER and division_code is None:
         division_code = "RPD"

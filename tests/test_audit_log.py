@@ -6,7 +6,7 @@ from sqlalchemy.exc import DatabaseError
 
 from backoffice.extensions import db
 from backoffice.models import AuditEvent
-from backoffice.models.audit import AuditLogIsAppendOnly
+from backoffice.models.audit import AuditLogAppendOnlyError
 from backoffice.workflows.audit import record_event
 
 
@@ -19,11 +19,11 @@ def one_event() -> AuditEvent:
 def test_the_orm_refuses_to_change_an_audit_event(app):
     event = one_event()
     event.action = "rewritten"
-    with pytest.raises(AuditLogIsAppendOnly):
+    with pytest.raises(AuditLogAppendOnlyError):
         db.session.commit()
     db.session.rollback()
     db.session.delete(db.session.get(AuditEvent, event.id))
-    with pytest.raises(AuditLogIsAppendOnly):
+    with pytest.raises(AuditLogAppendOnlyError):
         db.session.commit()
 
 

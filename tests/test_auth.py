@@ -70,7 +70,9 @@ def test_idle_session_ends_after_the_timeout(client, app):
     sign_in(client, user.email, PASSWORD)
     assert client.get("/admin/").status_code == 200
     with client.session_transaction() as session:
-        session["last_seen"] = (utcnow() - timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"] + 1)).isoformat()
+        session["last_seen"] = (
+            utcnow() - timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"] + 1)
+        ).isoformat()
     response = client.get("/admin/case/")
     assert response.status_code == 302 and response.location.startswith("/sign-in")
     assert client.get("/admin/").status_code == 302

@@ -7,7 +7,16 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, Case, CaseStatus, Counsel, CounselKind, CounselOfRecord, JobRun, JobStatus
+from backoffice.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    Counsel,
+    CounselKind,
+    CounselOfRecord,
+    JobRun,
+    JobStatus,
+)
 from backoffice.workflows.case_import import COLUMNS
 from tests.conftest import csrf_token_from, run_flask_command
 
@@ -24,11 +33,20 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
 
 
 GOOD_ROW = {
-    "file_number": "VB5-02246", "division": "RPD", "office": "western", "case_status": "active",
-    "uci": "1234-5678", "next_hearing_on": "2027-01-15", "counsel_id": "C-77",
-    "counsel_name": "Grace Li", "counsel_kind": "lawyer", "regulator": "Law Society of British Columbia",
-    "membership_number": "LSBC-30412", "counsel_email": "Grace.Li@law.example",
-    "counsel_mobile": "604-555-0101", "counsel_language": "en",
+    "file_number": "VB5-02246",
+    "division": "RPD",
+    "office": "western",
+    "case_status": "active",
+    "uci": "1234-5678",
+    "next_hearing_on": "2027-01-15",
+    "counsel_id": "C-77",
+    "counsel_name": "Grace Li",
+    "counsel_kind": "lawyer",
+    "regulator": "Law Society of British Columbia",
+    "membership_number": "LSBC-30412",
+    "counsel_email": "Grace.Li@law.example",
+    "counsel_mobile": "604-555-0101",
+    "counsel_language": "en",
 }
 
 
@@ -39,8 +57,13 @@ def count(model) -> int:
 def test_import_creates_cases_counsel_and_counsel_of_record(app, tmp_path, run_worker):
     rows = [
         GOOD_ROW,
-        {**GOOD_ROW, "file_number": "TC5-12345", "division": "SAR", "office": "central",
-         "appeal_filed_on": "2026-10-01"},
+        {
+            **GOOD_ROW,
+            "file_number": "TC5-12345",
+            "division": "SAR",
+            "office": "central",
+            "appeal_filed_on": "2026-10-01",
+        },
         {"file_number": "0003-B5-01234", "division": "ID", "office": "central"},
     ]
     result = run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))
@@ -67,8 +90,13 @@ def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, ru
     rows = [
         GOOD_ROW,
         # A valid case with an invalid counsel: neither the case nor the counsel may be imported.
-        {**GOOD_ROW, "file_number": "VB5-09999", "counsel_id": "C-78", "counsel_email": "not-an-email",
-         "counsel_kind": "barrister"},
+        {
+            **GOOD_ROW,
+            "file_number": "VB5-09999",
+            "counsel_id": "C-78",
+            "counsel_email": "not-an-email",
+            "counsel_kind": "barrister",
+        },
         {"file_number": "12345", "division": "XYZ", "office": "mars", "next_hearing_on": "15/01/2027"},
         {"file_number": "VB5-11111", "division": "RPD", "office": "western", "appeal_filed_on": "2026-01-01"},
     ]

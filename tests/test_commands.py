@@ -16,8 +16,19 @@ def invoke(app, *args: str, input: str | None = None):
 
 def test_users_create_makes_a_staff_user_who_can_sign_in(app, client):
     result = invoke(
-        app, "users", "create", "--email", "Clerk@IRB.example", "--name", "Ada Clerk",
-        "--role", "clerk", "--office", "eastern", "--password", "a long enough password",
+        app,
+        "users",
+        "create",
+        "--email",
+        "Clerk@IRB.example",
+        "--name",
+        "Ada Clerk",
+        "--role",
+        "clerk",
+        "--office",
+        "eastern",
+        "--password",
+        "a long enough password",
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == "clerk@irb.example"))
@@ -33,11 +44,34 @@ def test_users_create_explains_what_is_wrong_in_both_languages(app):
         (["--role", "clerk", "--office", "atlantis"], "Unknown office: atlantis."),
     ]
     for options, message in cases:
-        result = invoke(app, "users", "create", "--email", "x@irb.example", "--name", "X",
-                        "--password", "a long enough password", *options)
+        result = invoke(
+            app,
+            "users",
+            "create",
+            "--email",
+            "x@irb.example",
+            "--name",
+            "X",
+            "--password",
+            "a long enough password",
+            *options,
+        )
         assert result.exit_code != 0 and message in result.output, result.output
-    weak = invoke(app, "users", "create", "--email", "x@irb.example", "--name", "X", "--role", "admin",
-                  "--office", "western", "--password", "short")
+    weak = invoke(
+        app,
+        "users",
+        "create",
+        "--email",
+        "x@irb.example",
+        "--name",
+        "X",
+        "--role",
+        "admin",
+        "--office",
+        "western",
+        "--password",
+        "short",
+    )
     assert "at least 12 characters" in weak.output and "au moins 12" in weak.output
     assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
 

@@ -14,9 +14,24 @@ CATALOG = PROJECT_ROOT / "backoffice/translations/fr/LC_MESSAGES/messages.po"
 def extracted_messages(tmp_path) -> set[str]:
     template = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "-o", str(template), "."],
-        cwd=PROJECT_ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(template),
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
     )
     with template.open("rb") as handle:
         return {message.id for message in read_po(handle) if message.id}
@@ -25,9 +40,7 @@ def extracted_messages(tmp_path) -> set[str]:
 def test_every_message_in_the_code_has_a_french_translation(tmp_path):
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle)
-    translated = {
-        message.id for message in catalog if message.id and message.string and not message.fuzzy
-    }
+    translated = {message.id for message in catalog if message.id and message.string and not message.fuzzy}
     missing = sorted(extracted_messages(tmp_path) - translated)
     assert not missing, "Missing French translations (run `make translations`):\n" + "\n".join(missing)
 
@@ -40,7 +53,9 @@ def test_french_keeps_every_placeholder():
     placeholder = re.compile(r"%\(\w+\)[sd]")
     for message in catalog:
         if message.id and message.string:
-            assert sorted(placeholder.findall(message.id)) == sorted(placeholder.findall(message.string)), message.id
+            assert sorted(placeholder.findall(message.id)) == sorted(placeholder.findall(message.string)), (
+                message.id
+            )
 
 
 @pytest.mark.parametrize("role", ["clerk", "admin"])

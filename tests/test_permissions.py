@@ -78,8 +78,13 @@ def records(app, login_as):
     db.session.commit()
     event_id = db.session.scalar(select(func.max(AuditEvent.id)))
     ids = {
-        "case": case.id, "counsel": counsel.id, "jobrun": run.id, "audit": event_id,
-        "staff": colleague.id, "office": 1, "division": 1,
+        "case": case.id,
+        "counsel": counsel.id,
+        "jobrun": run.id,
+        "audit": event_id,
+        "staff": colleague.id,
+        "office": 1,
+        "division": 1,
     }
     return clients, ids
 

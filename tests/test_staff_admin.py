@@ -16,9 +16,16 @@ def test_admin_creates_a_division_member_who_can_sign_in(app, login_as, client):
     admin = login_as("admin", "western")
     western = db.session.scalar(select(Office).where(Office.code == "western"))
     data = form_for(
-        admin, "/admin/staff/new/", email="Member@IRB.example", full_name="Mo Member",
-        role="division_member", office=str(western.id), division="1", preferred_language="fr",
-        is_active_account="y", new_password="a long enough password",
+        admin,
+        "/admin/staff/new/",
+        email="Member@IRB.example",
+        full_name="Mo Member",
+        role="division_member",
+        office=str(western.id),
+        division="1",
+        preferred_language="fr",
+        is_active_account="y",
+        new_password="a long enough password",
     )
     response = admin.post("/admin/staff/new/", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -26,7 +33,9 @@ def test_admin_creates_a_division_member_who_can_sign_in(app, login_as, client):
     assert user.role is Role.DIVISION_MEMBER and user.division.code == "RPD"
     assert user.password_hash.startswith("$argon2id$")
     event = db.session.scalar(
-        select(AuditEvent).where(AuditEvent.action == "staff_users.created", AuditEvent.record_id == str(user.id))
+        select(AuditEvent).where(
+            AuditEvent.action == "staff_users.created", AuditEvent.record_id == str(user.id)
+        )
     )
     assert event.actor_id == admin.user.id and event.after["email"] == "member@irb.example"
     assert event.after["password"] == "changed" and "argon2" not in str(event.after)
@@ -36,8 +45,15 @@ def test_admin_creates_a_division_member_who_can_sign_in(app, login_as, client):
 def test_admin_cannot_give_a_clerk_national_scope(app, login_as):
     admin = login_as("admin", "western")
     data = form_for(
-        admin, "/admin/staff/new/", email="c@irb.example", full_name="C", role="clerk", office="__None",
-        division="__None", preferred_language="en", new_password="a long enough password",
+        admin,
+        "/admin/staff/new/",
+        email="c@irb.example",
+        full_name="C",
+        role="clerk",
+        office="__None",
+        division="__None",
+        preferred_language="en",
+        new_password="a long enough password",
     )
     page = admin.post("/admin/staff/new/", data=data).get_data(as_text=True)
     assert "Only a supervisor may have national scope" in page
@@ -48,8 +64,9 @@ def test_admin_changes_an_office_time_zone_with_audit_and_validation(app, login_
     admin = login_as("admin", "western")
     office = db.session.scalar(select(Office).where(Office.code == "western"))
     url = f"/admin/office/edit/?id={office.id}"
-    fields = dict(code="western", name_en=office.name_en, name_fr=office.name_fr, city="Calgary",
-                  mailbox=office.mailbox)
+    fields = dict(
+        code="western", name_en=office.name_en, name_fr=office.name_fr, city="Calgary", mailbox=office.mailbox
+    )
     page = admin.post(url, data=form_for(admin, url, time_zone="Mars/Olympus", **fields))
     assert "Unknown time zone" in page.get_data(as_text=True)
     admin.post(url, data=form_for(admin, url, time_zone="America/Edmonton", **fields))

@@ -30,8 +30,16 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
     admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
     admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
-    admin.add_view(AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations")))
-    admin.add_view(StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=_l("Administration")))
-    admin.add_view(OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=_l("Administration")))
-    admin.add_view(DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration")))
+    admin.add_view(
+        AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations"))
+    )
+    admin.add_view(
+        StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=_l("Administration"))
+    )
+    admin.add_view(
+        OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=_l("Administration"))
+    )
+    admin.add_view(
+        DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration"))
+    )
     return admin

@@ -38,10 +38,12 @@ def work_in_scope() -> list[dict]:
     hearings = active.where(Case.next_hearing_on.between(today, today + timedelta(days=30)))
     counsel = access.scope_counsel(select(func.count(Counsel.id)), current_user, Counsel.id)
     return [
-        {"label": _("Active cases"), "count": db.session.scalar(active),
-         "url": url_for("case.index_view")},
-        {"label": _("Hearings in the next 30 days"), "count": db.session.scalar(hearings),
-         "url": url_for("case.index_view")},
+        {"label": _("Active cases"), "count": db.session.scalar(active), "url": url_for("case.index_view")},
+        {
+            "label": _("Hearings in the next 30 days"),
+            "count": db.session.scalar(hearings),
+            "url": url_for("case.index_view"),
+        },
         {"label": _("Counsel"), "count": db.session.scalar(counsel), "url": url_for("counsel.index_view")},
     ]
 
@@ -70,9 +72,7 @@ class CaseImportView(StaffPage):
             if run is not None:
                 flash(_("Import queued. Its progress shows below."), "success")
                 return redirect(url_for("jobrun.details_view", id=run.id))
-        return self.render(
-            "admin/case_import.html", form=form, columns=COLUMNS, required=REQUIRED_COLUMNS
-        )
+        return self.render("admin/case_import.html", form=form, columns=COLUMNS, required=REQUIRED_COLUMNS)
 
 
 def _start_import_from_upload(upload) -> JobRun | None:
@@ -83,7 +83,9 @@ def _start_import_from_upload(upload) -> JobRun | None:
         path = Path(folder) / "upload.csv"
         upload.save(path)
         try:
-            return start_case_import(path, upload.filename or "upload.csv", requested_by=current_user._get_current_object())
+            return start_case_import(
+                path, upload.filename or "upload.csv", requested_by=current_user._get_current_object()
+            )
         except ImportFileError as error:
             db.session.rollback()
             flash(str(error.args[0]), "error")

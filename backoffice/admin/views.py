@@ -53,8 +53,15 @@ class CaseView(ScopedModelView):
     details_template = "admin/case_details.html"
     column_list = ("file_number", "division", "office", "status", "next_hearing_on", "appeal_filed_on")
     column_details_list = (
-        "file_number", "uci", "division", "office", "status",
-        "appeal_filed_on", "next_hearing_on", "created_at", "updated_at",
+        "file_number",
+        "uci",
+        "division",
+        "office",
+        "status",
+        "appeal_filed_on",
+        "next_hearing_on",
+        "created_at",
+        "updated_at",
     )
     column_export_list = column_details_list
     column_labels = {
@@ -105,8 +112,16 @@ class CounselView(ScopedModelView):
     details_template = "admin/counsel_details.html"
     column_list = ("full_name", "kind", "regulator", "membership_number", "email", "preferred_language")
     column_details_list = (
-        "external_id", "full_name", "kind", "regulator", "membership_number",
-        "email", "mobile", "fax", "postal_address", "preferred_language",
+        "external_id",
+        "full_name",
+        "kind",
+        "regulator",
+        "membership_number",
+        "email",
+        "mobile",
+        "fax",
+        "postal_address",
+        "preferred_language",
     )
     column_export_list = column_details_list
     column_labels = {
@@ -131,7 +146,11 @@ class CounselView(ScopedModelView):
     def column_filters(self):
         return [
             FilterEqual(Counsel.kind, _l("Kind of counsel"), options=fmt.enum_choices(CounselKind)),
-            FilterEqual(Counsel.preferred_language, _l("Preferred official language"), options=fmt.enum_choices(Language)),
+            FilterEqual(
+                Counsel.preferred_language,
+                _l("Preferred official language"),
+                options=fmt.enum_choices(Language),
+            ),
             FilterLike(Counsel.regulator, _l("Regulator")),
         ]
 
@@ -155,7 +174,16 @@ class StaffUserView(ScopedModelView):
     area = "staff"
     can_create = True
     can_edit = True
-    column_list = ("full_name", "email", "role", "office", "division", "is_active_account", "last_sign_in_at", "locked_until")
+    column_list = (
+        "full_name",
+        "email",
+        "role",
+        "office",
+        "division",
+        "is_active_account",
+        "last_sign_in_at",
+        "locked_until",
+    )
     column_details_list = column_list + ("preferred_language", "created_at")
     column_export_list = column_details_list
     column_labels = {
@@ -182,7 +210,16 @@ class StaffUserView(ScopedModelView):
         "created_at": fmt.instant,
     }
     column_formatters_export = column_formatters
-    form_columns = ("email", "full_name", "role", "office", "division", "preferred_language", "is_active_account", "new_password")
+    form_columns = (
+        "email",
+        "full_name",
+        "role",
+        "office",
+        "division",
+        "preferred_language",
+        "is_active_account",
+        "new_password",
+    )
 
     @property
     def column_filters(self):
@@ -249,7 +286,10 @@ class OfficeView(ScopedModelView):
         "time_zone": _l("Time zone"),
         "mailbox": _l("My Case mailbox"),
     }
-    form_args = {"time_zone": {"validators": [DataRequired()]}, "mailbox": {"validators": [DataRequired(), Email()]}}
+    form_args = {
+        "time_zone": {"validators": [DataRequired()]},
+        "mailbox": {"validators": [DataRequired(), Email()]},
+    }
 
     def on_model_change(self, form, model: Office, is_created: bool) -> None:
         from zoneinfo import available_timezones
@@ -316,7 +356,16 @@ class JobRunView(ScopedModelView):
     area = "jobs"
     details_template = "admin/job_details.html"
     can_export = False
-    column_list = ("id", "kind", "status", "progress", "source_name", "requested_by_label", "created_at", "finished_at")
+    column_list = (
+        "id",
+        "kind",
+        "status",
+        "progress",
+        "source_name",
+        "requested_by_label",
+        "created_at",
+        "finished_at",
+    )
     column_labels = {
         "id": _l("Number"),
         "kind": _l("Job"),

@@ -95,7 +95,13 @@ def sign_in_page() -> ResponseReturnValue:
             session[LAST_SEEN] = utcnow().isoformat()
             return redirect(_safe_next(form.next.data))
         if result.outcome is SignInOutcome.LOCKED:
-            flash(_("Too many failed attempts: this account is locked for a while. Try again later or ask an administrator."), "danger")
+            flash(
+                _(
+                    "Too many failed attempts: this account is locked for a while. "
+                    "Try again later or ask an administrator."
+                ),
+                "danger",
+            )
         else:
             flash(_("The email or password is not correct."), "danger")
     return render_template("auth/sign_in.html", form=form, language_form=_language_form())

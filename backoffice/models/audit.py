@@ -36,7 +36,7 @@ class AuditEvent(db.Model):
         return f"{self.action} {self.record_type or ''} {self.record_id or ''}".strip()
 
 
-class AuditLogIsAppendOnly(Exception):
+class AuditLogAppendOnlyError(Exception):
     pass
 
 
@@ -46,4 +46,4 @@ def _refuse_audit_changes(session: Session, flush_context, instances) -> None:
         if isinstance(instance, AuditEvent) and (
             instance in session.deleted or session.is_modified(instance)
         ):
-            raise AuditLogIsAppendOnly("Audit events are never updated or deleted.")
+            raise AuditLogAppendOnlyError("Audit events are never updated or deleted.")

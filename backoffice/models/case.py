@@ -29,9 +29,7 @@ class Case(db.Model):
     file_number: Mapped[str] = mapped_column(String(20), unique=True)
     division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"), index=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
-    status: Mapped[CaseStatus] = mapped_column(
-        str_enum(CaseStatus, "case_status"), default=CaseStatus.ACTIVE
-    )
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"), default=CaseStatus.ACTIVE)
     uci: Mapped[str | None] = mapped_column(String(12))
     appeal_filed_on: Mapped[date | None]
     next_hearing_on: Mapped[date | None]
@@ -60,9 +58,7 @@ class CounselOfRecord(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    counsel_id: Mapped[int] = mapped_column(
-        ForeignKey("counsel.id", ondelete="CASCADE"), index=True
-    )
+    counsel_id: Mapped[int] = mapped_column(ForeignKey("counsel.id", ondelete="CASCADE"), index=True)
     started_on: Mapped[date | None]
     ended_on: Mapped[date | None]
 

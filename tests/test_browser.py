@@ -1,0 +1,76 @@
+"""A clerk's first minutes, in a real Chromium driven by Playwright: sign in, open the cases list,
+switch to French. The screenshot is kept under test-artifacts/ for a person to look at."""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PROJECT_ROOT
+from tests.factories import PASSWORD, create_case, create_staff
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_clerk_signs_in_opens_cases_and_switches_to_french(app, live_server, browser):
+    clerk = create_staff("clerk", "western", full_name="Claire Clerk")
+    western_case = create_case("western", "RPD")
+    central_case = create_case("central", "RPD")
+    page = browser.new_page(locale="en-CA")
+    page.goto(f"{live_server}/admin/case/")
+    assert page.url.startswith(f"{live_server}/sign-in")
+
+    page.get_by_label("Email").fill(clerk.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/admin/case/**")
+    assert page.get_by_text(western_case.file_number).is_visible()
+    assert page.get_by_text(central_case.file_number).count() == 0
+
+    page.get_by_test_id("language-switch").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("columnheader", name="Numéro de dossier").is_visible()
+    assert "Claire Clerk · Commis du greffe" in page.get_by_test_id("who-am-i").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cases-list-fr.png"), full_page=True)
+
+    page.goto(f"{live_server}/admin/")  # the choice is remembered on the next page
+    assert page.get_by_text("Travail relevant de votre compétence").is_visible()
