@@ -1,8 +1,11 @@
 """Scoping is applied to the queries: lists, counts, details and exports agree."""
 
 import csv
+import html
 import io
+import re
 
+from backoffice.models import CaseStatus
 from tests.factories import create_case, create_counsel, make_counsel_of_record
 
 
@@ -69,3 +72,22 @@ def test_regional_supervisor_sees_only_the_audit_events_of_the_region(app, login
     assert "supervisor.western" in export
     national = login_as("supervisor", "national")
     assert "clerk.central" in national.get("/admin/audit/export/csv/").get_data(as_text=True)
+
+
+def test_each_home_figure_links_to_the_list_behind_it(app, login_as):
+    from datetime import date, timedelta
+
+    soon = date.today() + timedelta(days=5)
+    make_counsel_of_record(create_case("western", "RPD", next_hearing_on=soon), create_counsel())
+    create_case("western", "RPD", next_hearing_on=soon + timedelta(days=90))
+    create_case("western", "RPD", status=CaseStatus.CLOSED, next_hearing_on=soon)
+    clerk = login_as("clerk", "western")
+    home = clerk.get("/admin/").get_data(as_text=True)
+    cards = re.findall(
+        r'href="([^"]+)">\s*<div class="card-body">\s*<div class="display-4" data-testid="figure">(\d+)<',
+        home,
+    )
+    assert [count for _url, count in cards] == ["2", "1", "1"]
+    for url, count in cards:
+        listing = clerk.get(html.unescape(url)).get_data(as_text=True)
+        assert f"List ({count})" in listing, url

@@ -24,7 +24,7 @@ def init_admin(app: Flask) -> Admin:
         app,
         name=_l("My Case back office"),
         index_view=HomeView(name=_l("Home"), url="/admin"),
-        theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", swatch="default"),
+        theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", swatch="default", fluid=True),
     )
     admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))

@@ -14,6 +14,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 
 from backoffice.admin.base import StaffIndexView, StaffPage
+from backoffice.admin.views import CaseView
 from backoffice.extensions import db
 from backoffice.models import Case, CaseStatus, Counsel, JobRun
 from backoffice.models.types import utcnow
@@ -32,17 +33,22 @@ class HomeView(StaffIndexView):
 def work_in_scope() -> list[dict]:
     """The figures on the home page, each counted with the same scoping as the lists."""
     today = utcnow().date()
+    month = f"{today.isoformat()} to {(today + timedelta(days=30)).isoformat()}"
     active = access.scope_cases(select(func.count(Case.id)), current_user).where(
         Case.status == CaseStatus.ACTIVE
     )
     hearings = active.where(Case.next_hearing_on.between(today, today + timedelta(days=30)))
     counsel = access.scope_counsel(select(func.count(Counsel.id)), current_user, Counsel.id)
     return [
-        {"label": _("Active cases"), "count": db.session.scalar(active), "url": url_for("case.index_view")},
+        {
+            "label": _("Active cases"),
+            "count": db.session.scalar(active),
+            "url": CaseView.list_url(status=CaseStatus.ACTIVE.value),
+        },
         {
             "label": _("Hearings in the next 30 days"),
             "count": db.session.scalar(hearings),
-            "url": url_for("case.index_view"),
+            "url": CaseView.list_url(status=CaseStatus.ACTIVE.value, next_hearing=month),
         },
         {"label": _("Counsel"), "count": db.session.scalar(counsel), "url": url_for("counsel.index_view")},
     ]
