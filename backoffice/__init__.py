@@ -48,10 +48,12 @@ def _register_blueprints(app: Flask) -> None:
     from backoffice.admin import init_admin
     from backoffice.auth import bp as auth_bp
     from backoffice.cli import register_commands
+    from backoffice.errors import register_error_pages
 
     app.register_blueprint(auth_bp)
     init_admin(app)
     register_commands(app)
+    register_error_pages(app)
 
     @app.get("/")
     def root() -> ResponseReturnValue:

@@ -10,13 +10,14 @@ from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue
+from rq import Callback, Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
 
 _PENDING_KEY = "jobs_to_enqueue"
+ON_FAILURE = Callback("jobs.failures.on_job_failure")
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
@@ -54,7 +55,7 @@ def _enqueue_pending(session: Session) -> None:
     if pending:
         queue = job_queue()
         for job_name, ids, job_id in pending:
-            queue.enqueue(job_name, *ids, job_id=job_id, job_timeout=3600)
+            queue.enqueue(job_name, *ids, job_id=job_id, job_timeout=3600, on_failure=ON_FAILURE)
 
 
 @event.listens_for(Session, "after_rollback")

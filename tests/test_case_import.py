@@ -172,3 +172,17 @@ def test_admin_uploads_an_import_and_follows_its_progress(app, tmp_path, login_a
     assert "Finished" in finished and "1 of 1 rows" in finished
     assert db.session.get(JobRun, 1).requested_by_id == admin.user.id
     assert "export.csv" in admin.get("/admin/jobrun/").get_data(as_text=True)
+
+
+def test_a_job_that_crashes_is_shown_as_failed_to_staff(app, tmp_path, run_worker):
+    from backoffice.queue import enqueue_after_commit
+
+    run = JobRun(kind="case_import", requested_by_label="test", input_path=None, rq_job_id="broken-1")
+    db.session.add(run)
+    enqueue_after_commit("jobs.case_import.run_case_import", 1, job_id="broken-1")
+    db.session.commit()
+    run_worker()
+    run = db.session.get(JobRun, 1)
+    assert run.status is JobStatus.FAILED
+    assert "TypeError" in run.errors[-1]["message_en"]
+    assert "erreur inattendue" in run.errors[-1]["message_fr"]

@@ -91,3 +91,18 @@ def test_an_unknown_language_is_refused(client):
     response = client.post("/language", data={"language": "de", "csrf_token": token})
     assert response.status_code == 302
     assert "This language is not offered." in client.get("/sign-in").get_data(as_text=True)
+
+
+def test_error_pages_speak_the_user_language(app, login_as):
+    client = login_as("clerk", "western")
+    from backoffice.extensions import db
+    from backoffice.models import StaffUser
+
+    db.session.get(StaffUser, client.user.id).preferred_language = "fr"
+    db.session.commit()
+    refused = client.get("/admin/staff/")
+    assert refused.status_code == 403 and "Accès refusé" in refused.get_data(as_text=True)
+    missing = client.get("/admin/case/details/?id=424242")
+    assert missing.status_code == 404 and "Page introuvable" in missing.get_data(as_text=True)
+    expired = client.post("/sign-out", data={"csrf_token": "forged"})
+    assert expired.status_code == 400 and "Formulaire expiré" in expired.get_data(as_text=True)

@@ -1,0 +1,47 @@
+"""Error pages in both languages, in the look of the rest of the back office."""
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: (_l("Request not understood"), _l("The request could not be understood. Go back and try again.")),
+    403: (
+        _l("Access refused"),
+        _l("Your role, office or division does not give access to this page. The attempt was recorded."),
+    ),
+    404: (_l("Page not found"), _l("There is nothing here, or nothing you may see.")),
+    405: (_l("Request not allowed"), _l("This page does not accept this kind of request.")),
+    413: (_l("File too large"), _l("The file is larger than this page accepts.")),
+    500: (
+        _l("Something went wrong"),
+        _l(
+            "The back office could not finish this request. Nothing was half-saved; try again, and tell the help desk if it happens again."
+        ),
+    ),
+}
+CSRF_MESSAGE = (
+    _l("Form expired"),
+    _l("This form was open too long or came from elsewhere. Go back, reload the page and try again."),
+)
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if isinstance(error, CSRFError):
+            title, message = CSRF_MESSAGE
+        else:
+            title, message = MESSAGES.get(error.code, (error.name, error.description))
+        return _render(title, message, error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected_error(error: Exception):
+        app.logger.exception("Unexpected error on %s %s", request.method, request.endpoint)
+        title, message = MESSAGES[500]
+        return _render(title, message, 500)
+
+
+def _render(title, message, status: int):
+    return render_template("error.html", title=title, message=message, status=status), status
