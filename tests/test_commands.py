@@ -36,6 +36,12 @@ def test_users_create_makes_a_staff_user_who_can_sign_in(app, client):
     assert sign_in(client, "clerk@irb.example", "a long enough password").status_code == 302
 
 
+def create_user(app, *options: str, password: str = "a long enough password"):
+    return invoke(
+        app, "users", "create", "--email", "x@irb.example", "--name", "X", "--password", password, *options
+    )
+
+
 def test_users_create_explains_what_is_wrong_in_both_languages(app):
     cases = [
         (["--role", "clerk", "--office", "national"], "Only a supervisor may have national scope"),
@@ -44,34 +50,9 @@ def test_users_create_explains_what_is_wrong_in_both_languages(app):
         (["--role", "clerk", "--office", "atlantis"], "Unknown office: atlantis."),
     ]
     for options, message in cases:
-        result = invoke(
-            app,
-            "users",
-            "create",
-            "--email",
-            "x@irb.example",
-            "--name",
-            "X",
-            "--password",
-            "a long enough password",
-            *options,
-        )
+        result = create_user(app, *options)
         assert result.exit_code != 0 and message in result.output, result.output
-    weak = invoke(
-        app,
-        "users",
-        "create",
-        "--email",
-        "x@irb.example",
-        "--name",
-        "X",
-        "--role",
-        "admin",
-        "--office",
-        "western",
-        "--password",
-        "short",
-    )
+    weak = create_user(app, "--role", "admin", "--office", "western", password="short")
     assert "at least 12 characters" in weak.output and "au moins 12" in weak.output
     assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 0
 
