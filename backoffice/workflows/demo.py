@@ -90,13 +90,40 @@ def load_demo_data() -> dict[str, Any]:
     return _summary(plan)
 
 
+FIRST_NAMES = (
+    "Claire",
+    "Marc",
+    "Aisha",
+    "Kevin",
+    "Sophie",
+    "Jonathan",
+    "Mei",
+    "Olivier",
+    "Fatima",
+    "Ravi",
+    "Julie",
+)
+LAST_NAMES = (
+    "Gagnon",
+    "Singh",
+    "Wong",
+    "Bouchard",
+    "Campbell",
+    "Nguyen",
+    "Côté",
+    "Ahmed",
+    "Martin",
+    "Roy",
+    "Fraser",
+)
+
+
 def _create_staff(plan: list[dict[str, Any]]) -> None:
-    for person in plan:
+    for number, person in enumerate(plan):
         office, division, role = person["office"], person["division"], person["role"]
-        where = "national" if office == "national" else office.capitalize()
         create_staff_user(
             email=demo_email(role, office, division),
-            full_name=f"{role.label} {division or ''} ({where})".replace("  ", " "),
+            full_name=f"{FIRST_NAMES[number % 11]} {LAST_NAMES[(number * 4) % 11]}",
             password=DEMO_PASSWORD,
             role=role,
             office_code=office,
