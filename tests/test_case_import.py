@@ -186,3 +186,40 @@ def test_a_job_that_crashes_is_shown_as_failed_to_staff(app, tmp_path, run_worke
     assert run.status is JobStatus.FAILED
     assert "TypeError" in run.errors[-1]["message_en"]
     assert "erreur inattendue" in run.errors[-1]["message_fr"]
+
+
+def test_an_import_committed_while_redis_is_down_is_queued_by_the_next_worker(app, tmp_path, run_worker):
+    from redis import Redis
+
+    from backoffice.workflows.case_import import start_case_import
+
+    working_redis = app.extensions["redis"]
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        run = start_case_import(write_csv(tmp_path / "cases.csv", [GOOD_ROW]), "cases.csv")
+    finally:
+        app.extensions["redis"] = working_redis
+    assert db.session.get(JobRun, run.id).status is JobStatus.QUEUED
+    assert working_redis.keys("rq:job:*") == []
+
+    run_worker()
+
+    run = db.session.get(JobRun, run.id)
+    assert run.status is JobStatus.FINISHED and run.succeeded == 1
+    assert run.summary["requeued"] == 1
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "job.requeued")) == 1
+
+
+def test_a_run_lost_again_and_again_is_stopped_not_retried_forever(app, tmp_path):
+    from backoffice.workflows.jobs import MAX_REQUEUES, requeue_lost_runs
+
+    run = JobRun(
+        kind="case_import",
+        requested_by_label="test",
+        rq_job_id="never-queued",
+        summary={"requeued": MAX_REQUEUES},
+    )
+    db.session.add(run)
+    db.session.commit()
+    assert requeue_lost_runs() == []
+    assert db.session.get(JobRun, run.id).status is JobStatus.FAILED

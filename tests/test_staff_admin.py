@@ -75,3 +75,29 @@ def test_admin_changes_an_office_time_zone_with_audit_and_validation(app, login_
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "offices.updated"))
     assert event.before == {"city": "Vancouver", "time_zone": "America/Vancouver"}
     assert event.after == {"city": "Calgary", "time_zone": "America/Edmonton"}
+
+
+def test_moving_a_clerk_to_another_office_is_audited_with_both_offices(app, login_as):
+    from tests.factories import create_staff
+
+    admin = login_as("admin", "western")
+    clerk = create_staff("clerk", "western")
+    eastern = db.session.scalar(select(Office).where(Office.code == "eastern"))
+    url = f"/admin/staff/edit/?id={clerk.id}"
+    fields = dict(
+        email=clerk.email,
+        full_name=clerk.full_name,
+        role="clerk",
+        office=str(eastern.id),
+        division="__None",
+        preferred_language="en",
+        is_active_account="y",
+    )
+    assert admin.post(url, data=form_for(admin, url, **fields)).status_code == 302
+    event = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "staff_users.updated", AuditEvent.record_id == str(clerk.id)
+        )
+    )
+    assert event.before == {"office": "western"} and event.after == {"office": "eastern"}
+    assert event.actor_id == admin.user.id

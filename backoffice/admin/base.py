@@ -122,7 +122,17 @@ def model_changes(record: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         else:
             before[attribute.key] = _json_safe(history.deleted[0] if history.deleted else None)
             after[attribute.key] = _json_safe(history.added[0] if history.added else None)
+    # A form sets relationships (office, division); their keys are only written at the flush.
+    for relationship in state.mapper.relationships:
+        history = state.attrs[relationship.key].history
+        if relationship.direction.name == "MANYTOONE" and history.has_changes():
+            before[relationship.key] = _reference(history.deleted[0] if history.deleted else None)
+            after[relationship.key] = _reference(history.added[0] if history.added else None)
     return before, after
+
+
+def _reference(record: Any) -> Any:
+    return None if record is None else getattr(record, "code", None) or str(record)
 
 
 def _json_safe(value: Any) -> Any:

@@ -4,7 +4,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,8 +20,6 @@ from backoffice.models import Case, CaseStatus, Counsel, JobRun
 from backoffice.models.types import utcnow
 from backoffice.workflows import access
 from backoffice.workflows.case_import import COLUMNS, REQUIRED_COLUMNS, ImportFileError, start_case_import
-
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
 
 
 class HomeView(StaffIndexView):
@@ -82,9 +80,6 @@ class CaseImportView(StaffPage):
 
 
 def _start_import_from_upload(upload) -> JobRun | None:
-    if request.content_length and request.content_length > MAX_IMPORT_BYTES:
-        flash(_("The file is too large (50 MB at most)."), "error")
-        return None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "upload.csv"
         upload.save(path)

@@ -1,6 +1,8 @@
 """Staff sign-in, sign-out, idle timeout and the choice of language."""
 
+import hmac
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -25,7 +27,7 @@ from backoffice.extensions import db, login_manager
 from backoffice.i18n import LANGUAGE_COOKIE
 from backoffice.models import StaffUser
 from backoffice.models.types import utcnow
-from backoffice.workflows.accounts import SignInOutcome, sign_in
+from backoffice.workflows.accounts import SignInOutcome, end_sessions, sign_in
 from backoffice.workflows.audit import record_event_now
 
 bp = Blueprint("auth", __name__)
@@ -46,9 +48,13 @@ class LanguageForm(FlaskForm):
 
 
 @login_manager.user_loader
-def load_staff_user(user_id: str) -> StaffUser | None:
+def load_staff_user(session_id: str) -> StaffUser | None:
+    """The cookie holds the user's id and session token; a replaced token ends the session."""
+    user_id, _, token = session_id.partition(":")
     user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active_account else None
+    if user is None or not user.is_active_account or not token:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
 
 
 @login_manager.unauthorized_handler
@@ -76,10 +82,15 @@ def end_idle_sessions() -> ResponseReturnValue | None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only follow a path on this site after sign-in, never another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
+    """Only follow a path on this site after sign-in, never another host. Browsers and Werkzeug
+    drop control characters and read backslashes as slashes, so any of those refuses the target."""
+    home = url_for("admin.index")
+    if not target or any(ord(char) < 0x20 or char in "\x7f\\" for char in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return home
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -94,23 +105,24 @@ def sign_in_page() -> ResponseReturnValue:
             login_user(result.user)
             session[LAST_SEEN] = utcnow().isoformat()
             return redirect(_safe_next(form.next.data))
-        if result.outcome is SignInOutcome.LOCKED:
-            flash(
-                _(
-                    "Too many failed attempts: this account is locked for a while. "
-                    "Try again later or ask an administrator."
-                ),
-                "danger",
-            )
-        else:
-            flash(_("The email or password is not correct."), "danger")
+        # One answer for every failure, so that it never tells whether an account exists.
+        flash(
+            _(
+                "The email or password is not correct, or the account is locked after "
+                "%(count)d failed attempts. Try again later or ask an administrator.",
+                count=current_app.config["SIGN_IN_MAX_FAILURES"],
+            ),
+            "danger",
+        )
     return render_template("auth/sign_in.html", form=form, language_form=_language_form())
 
 
 @bp.post("/sign-out")
 @login_required
 def sign_out() -> ResponseReturnValue:
-    record_event_now("sign_out", record=current_user._get_current_object())
+    user = current_user._get_current_object()
+    end_sessions(user)
+    record_event_now("sign_out", record=user)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

@@ -1,6 +1,7 @@
 """Staff accounts: creation, password hashing (Argon2id), sign-in with lockout."""
 
 import enum
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -8,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backoffice.extensions import db
 from backoffice.models import Division, Office, Role, StaffUser
@@ -20,6 +21,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 MIN_PASSWORD_LENGTH = 12
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class AccountError(ValueError):
@@ -130,6 +135,7 @@ def sign_in(email: str, password: str) -> SignInResult:
         db.session.commit()
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
     if user.locked_until and user.locked_until > utcnow():
+        _verify(_DUMMY_HASH, password)
         record_event("sign_in.refused_locked", record=user, actor=user)
         db.session.commit()
         return SignInResult(SignInOutcome.LOCKED, user)
@@ -146,10 +152,16 @@ def sign_in(email: str, password: str) -> SignInResult:
 
 
 def _count_failure(user: StaffUser) -> SignInResult:
-    user.failed_sign_ins += 1
+    """Count the failure in one statement, so that guesses sent together are all counted."""
+    failures = db.session.scalar(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(failed_sign_ins=StaffUser.failed_sign_ins + 1)
+        .returning(StaffUser.failed_sign_ins)
+    )
     record_event("sign_in.failed", record=user, actor=user)
     outcome = SignInOutcome.BAD_CREDENTIALS
-    if user.failed_sign_ins >= current_app.config["SIGN_IN_MAX_FAILURES"]:
+    if failures >= current_app.config["SIGN_IN_MAX_FAILURES"]:
         minutes = current_app.config["SIGN_IN_LOCKOUT_MINUTES"]
         user.locked_until = utcnow() + timedelta(minutes=minutes)
         user.failed_sign_ins = 0
@@ -179,3 +191,9 @@ def set_password(user: StaffUser, password: str) -> None:
     user.password_hash = hash_password(password)
     user.failed_sign_ins = 0
     user.locked_until = None
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Sign the user out everywhere: every session cookie issued before now stops working."""
+    user.session_token = new_session_token()

@@ -161,8 +161,9 @@ def _fail(run: JobRun, error: Exception) -> JobRun:
 def _finish(run: JobRun) -> JobRun:
     run.status = JobStatus.FINISHED
     run.finished_at = utcnow()
-    run.summary = {"rows": run.total, "imported": run.succeeded, "refused": run.failed}
-    record_event("case_import.finished", record=run, after=run.summary)
+    counts = {"rows": run.total, "imported": run.succeeded, "refused": run.failed}
+    run.summary = {**run.summary, **counts}
+    record_event("case_import.finished", record=run, after=counts)
     db.session.commit()
     return run
 
@@ -361,7 +362,7 @@ def _upsert_case(values: dict[str, Any]) -> Case:
         db.session.flush()
         record_event("case.imported", record=case, after=_plain(wanted))
         return case
-    _update(case, wanted, "case.updated_by_import", office_id=case.office_id)
+    _update(case, wanted, "case.updated_by_import", office_id=wanted["office_id"])
     return case
 
 

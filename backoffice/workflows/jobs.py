@@ -1,13 +1,23 @@
-"""What staff see of a job that stopped on an unexpected error."""
+"""Keeping background jobs honest: a job that stopped on an error shows as failed, and a job that
+Redis lost (down at commit, or a worker killed mid-way) is queued again by the sweep."""
+
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from backoffice import queue
 from backoffice.extensions import db
 from backoffice.models import JobRun, JobStatus
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.i18n import in_both_languages
+
+# The job that carries out each kind of run; each is idempotent, so queueing it again is safe.
+JOB_NAMES = {"case_import": "jobs.case_import.run_case_import"}
+SWEEP_JOB = "jobs.maintenance.sweep"
+SWEEP_EVERY = timedelta(minutes=5)
+MAX_REQUEUES = 3
 
 
 def record_job_failure(rq_job_id: str, error_name: str) -> JobRun | None:
@@ -15,19 +25,45 @@ def record_job_failure(rq_job_id: str, error_name: str) -> JobRun | None:
     run = db.session.scalar(select(JobRun).where(JobRun.rq_job_id == rq_job_id))
     if run is None or run.status in (JobStatus.FINISHED, JobStatus.FAILED):
         return run
-    message = in_both_languages(
-        _l(
-            "The job stopped on an unexpected error (%(error)s). Nothing after row %(done)d was imported.",
-            error=error_name,
-            done=run.done,
-        )
+    message = _l(
+        "The job stopped on an unexpected error (%(error)s). Nothing after row %(done)d was imported.",
+        error=error_name,
+        done=run.done + 1,  # numbered as in the file, whose row 1 is the header
     )
+    _fail(run, message, error_name)
+    db.session.commit()
+    return run
+
+
+def requeue_lost_runs() -> list[int]:
+    """Queue again every unfinished run whose job Redis no longer holds; give up after a few tries."""
+    requeued = []
+    unfinished = select(JobRun).where(JobRun.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    for run in db.session.scalars(unfinished):
+        if run.rq_job_id is None or queue.job_is_waiting_or_running(run.rq_job_id):
+            continue
+        attempts = run.summary.get("requeued", 0)
+        if attempts >= MAX_REQUEUES:
+            _fail(run, _l("The job was lost %(count)d times and was stopped.", count=attempts), "lost")
+            continue
+        run.summary = {**run.summary, "requeued": attempts + 1}
+        record_event("job.requeued", record=run, after={"attempt": attempts + 1})
+        queue.enqueue_after_commit(JOB_NAMES[run.kind], run.id, job_id=run.rq_job_id)
+        requeued.append(run.id)
+    db.session.commit()
+    return requeued
+
+
+def schedule_sweep() -> None:
+    queue.enqueue_in(SWEEP_EVERY, SWEEP_JOB, job_id="maintenance-sweep")
+
+
+def _fail(run: JobRun, message, reason: str) -> None:
+    both = in_both_languages(message)
     run.status = JobStatus.FAILED
     run.finished_at = utcnow()
     run.errors = [
         *run.errors,
-        {"row": None, "column": None, "message_en": message["en"], "message_fr": message["fr"]},
+        {"row": None, "column": None, "message_en": both["en"], "message_fr": both["fr"]},
     ]
-    record_event("job.failed", record=run, after={"error": error_name})
-    db.session.commit()
-    return run
+    record_event("job.failed", record=run, after={"error": reason})

@@ -90,6 +90,7 @@ def upgrade():
     sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_sign_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['division_id'], ['divisions.id'], name=op.f('fk_staff_users_division_id_divisions')),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_staff_users_office_id_offices')),
