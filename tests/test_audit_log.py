@@ -29,12 +29,17 @@ def test_the_orm_refuses_to_change_an_audit_event(app):
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE audit_events SET action = 'rewritten'", "DELETE FROM audit_events"],
+    [
+        "UPDATE audit_events SET action = 'rewritten'",
+        "DELETE FROM audit_events",
+        "INSERT INTO audit_events (id, occurred_at, actor_label, action) VALUES (:id, CURRENT_TIMESTAMP, 'x', 'rewritten') "
+        "ON CONFLICT (id) DO UPDATE SET action = 'rewritten'",
+    ],
 )
 def test_the_database_refuses_to_change_an_audit_event(app, statement):
     event_id = one_event().id
     with pytest.raises(DatabaseError, match="append-only"):
-        db.session.execute(text(statement))
+        db.session.execute(text(statement), {"id": event_id})
         db.session.commit()
     db.session.rollback()
     assert db.session.get(AuditEvent, event_id).action == "test.event"
@@ -55,3 +60,19 @@ def test_audit_events_keep_who_what_when_and_before_after(app, login_as):
     assert event.actor is not None and event.actor.role.value == "admin"
     assert event.occurred_at.tzinfo is not None
     assert event.request_id
+
+
+def test_sqlite_insert_or_replace_cannot_rewrite_an_audit_event(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's")
+    event_id = one_event().id
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(
+            text(
+                "INSERT OR REPLACE INTO audit_events (id, occurred_at, actor_label, action) "
+                "VALUES (:id, CURRENT_TIMESTAMP, 'x', 'rewritten')"
+            ),
+            {"id": event_id},
+        )
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event_id).action == "test.event"

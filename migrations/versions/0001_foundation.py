@@ -243,6 +243,13 @@ def make_audit_log_append_only():
                 BEFORE {operation} ON audit_events
                 BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: {operation} refused'); END;
             """)
+        # INSERT OR REPLACE would delete the old row without firing the DELETE trigger.
+        op.execute("""
+            CREATE TRIGGER audit_events_no_replace
+            BEFORE INSERT ON audit_events
+            WHEN EXISTS (SELECT 1 FROM audit_events WHERE id = NEW.id)
+            BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: REPLACE refused'); END;
+        """)
 
 
 def drop_audit_log_guards():
@@ -253,3 +260,4 @@ def drop_audit_log_guards():
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_replace")
