@@ -53,6 +53,28 @@ class Config:
     ALLOW_DEMO_DATA = True
     TESTING = False
 
+    # Messages to counsel. Email goes through SMTP or GC Notify; SMS through GC Notify. The defaults
+    # point at the local SMTP sink and GC Notify emulator that `make run` starts.
+    EMAIL_PROVIDER = _env("EMAIL_PROVIDER", "smtp")  # smtp | notify
+    SMTP_HOST = _env("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = int(_env("SMTP_PORT", "8025"))
+    SMTP_USER = _env("SMTP_USER")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env("SMTP_STARTTLS", "0") == "1"
+    MAIL_FROM = _env("MAIL_FROM", "My Case - Mon dossier <no-reply.mycase-mondossier@irb-cisr.gc.ca>")
+    NOTIFY_BASE_URL = _env("NOTIFY_BASE_URL", "http://127.0.0.1:6012")
+    # Only good for the local emulator: "<name>-<service id>-<secret>", as GC Notify issues them.
+    NOTIFY_API_KEY = _env(
+        "NOTIFY_API_KEY",
+        "backoffice_dev-4b0c2a52-6d1e-4f3b-9a59-2f6f0f7c9d10-6f1d2c3b-8a7e-4c5d-9e0f-1a2b3c4d5e6f",
+    )
+    NOTIFY_EMAIL_TEMPLATE_ID = _env("NOTIFY_EMAIL_TEMPLATE_ID", "9d6a1c43-0a0e-4e59-9b1c-5f1d7b0c2e11")
+    NOTIFY_SMS_TEMPLATE_ID = _env("NOTIFY_SMS_TEMPLATE_ID", "2c8e4f7a-3b5d-4a6c-8e9f-0a1b2c3d4e5f")
+    DELIVERY_RETRY_BASE_SECONDS = float(_env("DELIVERY_RETRY_BASE_SECONDS", "30"))
+    DELIVERY_MAX_ATTEMPTS = int(_env("DELIVERY_MAX_ATTEMPTS", "8"))
+    DELIVERY_LEASE_SECONDS = int(_env("DELIVERY_LEASE_SECONDS", "300"))
+    PORTAL_URL = _env("PORTAL_URL", "https://mycase-mondossier.irb-cisr.gc.ca/")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

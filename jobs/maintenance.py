@@ -1,11 +1,17 @@
 """Job: the periodic sweep that queues again what Redis lost, then schedules itself again."""
 
 from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
+from backoffice.workflows.notifications import requeue_waiting_notifications
 from jobs.context import job_context
 
 
-def sweep() -> list[int]:
+def sweep_once() -> dict[str, list[int]]:
+    """Queue again the job runs and messages that are waiting with no job to carry them."""
+    return {"job_runs": requeue_lost_runs(), "notifications": requeue_waiting_notifications()}
+
+
+def sweep() -> dict[str, list[int]]:
     with job_context():
-        requeued = requeue_lost_runs()
+        found = sweep_once()
         schedule_sweep()
-        return requeued
+        return found

@@ -7,7 +7,8 @@ from rq.queue import Queue
 
 from backoffice.extensions import db
 from backoffice.queue import job_queue
-from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
+from backoffice.workflows.jobs import schedule_sweep
+from jobs.maintenance import sweep_once
 
 
 class BackofficeWorker(Worker):
@@ -22,7 +23,7 @@ def run_worker(app: Flask, *, burst: bool = False) -> bool:
     """Work the back office queue until stopped (or, in burst mode, until it is empty)."""
     queue = job_queue(app)
     with app.app_context():
-        requeue_lost_runs()  # what Redis lost while no worker was running
+        sweep_once()  # what Redis lost while no worker was running
         schedule_sweep()
         db.session.remove()
     worker = BackofficeWorker([queue], connection=queue.connection)

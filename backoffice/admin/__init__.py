@@ -5,6 +5,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from backoffice.admin.messages import MessageTemplatesView, NotificationView
 from backoffice.admin.pages import CaseImportView, HomeView
 from backoffice.admin.views import (
     AuditView,
@@ -16,7 +17,7 @@ from backoffice.admin.views import (
     StaffUserView,
 )
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, Case, Counsel, Division, JobRun, Office, StaffUser
+from backoffice.models import AuditEvent, Case, Counsel, Division, JobRun, Notification, Office, StaffUser
 
 
 def init_admin(app: Flask) -> Admin:
@@ -30,6 +31,15 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
     admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
     admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
+    operations = _l("Operations")
+    admin.add_view(
+        NotificationView(
+            Notification, db, name=_l("Messages to counsel"), endpoint="notification", category=operations
+        )
+    )
+    admin.add_view(
+        MessageTemplatesView(name=_l("Message templates"), endpoint="message_templates", category=operations)
+    )
     admin.add_view(
         AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations"))
     )

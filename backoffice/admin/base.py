@@ -68,6 +68,18 @@ class ScopedModelView(GuardedView, ModelView):
     can_set_page_size = True
     details_modal = False
 
+    # The names of column_filters, in order: a filter's position is its number in list URLs.
+    FILTER_ORDER: tuple[str, ...] = ()
+
+    @classmethod
+    def list_url(cls, **filters: str) -> str:
+        """This view's list with filters applied, e.g. CaseView.list_url(status="active")."""
+        endpoint = cls.__name__.removesuffix("View").lower()
+        args = {
+            f"flt{n}_{cls.FILTER_ORDER.index(name)}": value for n, (name, value) in enumerate(filters.items())
+        }
+        return url_for(f"{endpoint}.index_view", **args)
+
     def scope(self, query):
         """Restrict `query` (selecting this view's model) to the user's scope. Default: no limit."""
         return query

@@ -1,6 +1,6 @@
 """Model screens: cases, counsel, staff users, offices, divisions, audit log and jobs."""
 
-from flask import has_request_context, url_for
+from flask import has_request_context
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
@@ -48,6 +48,13 @@ def _divisions():
     return [(d.id, d.local_code) for d in db.session.scalars(select(Division).order_by(Division.id))]
 
 
+def _messages_url(**filters: int) -> str | None:
+    """The outbox filtered to a case or a counsel, for those who may see messages."""
+    from backoffice.admin.messages import NotificationView
+
+    return NotificationView.list_url(**filters) if access.may_open(current_user, "messages") else None
+
+
 class CaseView(ScopedModelView):
     area = "cases"
     details_template = "admin/case_details.html"
@@ -86,16 +93,7 @@ class CaseView(ScopedModelView):
     }
     column_formatters_export = column_formatters
 
-    # The order of column_filters: a filter's position is its number in list URLs.
     FILTER_ORDER = ("division", "office", "status", "next_hearing")
-
-    @classmethod
-    def list_url(cls, **filters: str) -> str:
-        """The cases list with filters applied, e.g. list_url(status="active")."""
-        args = {
-            f"flt{n}_{cls.FILTER_ORDER.index(name)}": value for n, (name, value) in enumerate(filters.items())
-        }
-        return url_for("case.index_view", **args)
 
     @property
     def column_filters(self):
@@ -112,6 +110,7 @@ class CaseView(ScopedModelView):
     def render(self, template, **kwargs):
         record = kwargs.get("model")
         if template == self.details_template and record is not None:
+            kwargs["messages_url"] = _messages_url(case=record.id)
             kwargs["counsel_of_record"] = sorted(
                 record.counsel_of_record, key=lambda link: (not link.is_current, link.counsel.full_name)
             )
@@ -171,6 +170,7 @@ class CounselView(ScopedModelView):
     def render(self, template, **kwargs):
         record = kwargs.get("model")
         if template == self.details_template and record is not None:
+            kwargs["messages_url"] = _messages_url(counsel=record.id)
             visible = access.visible_case_ids(current_user)
             kwargs["cases_of_record"] = db.session.scalars(
                 select(CounselOfRecord)

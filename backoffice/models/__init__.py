@@ -4,6 +4,12 @@ from backoffice.models.audit import AuditEvent
 from backoffice.models.case import Case, CaseStatus, CounselOfRecord
 from backoffice.models.counsel import Counsel, CounselKind, Language
 from backoffice.models.job import JobRun, JobStatus
+from backoffice.models.notification import (
+    Channel,
+    Notification,
+    NotificationEvent,
+    NotificationStatus,
+)
 from backoffice.models.reference import Division, Office
 from backoffice.models.staff import Role, StaffUser
 
@@ -11,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseStatus",
+    "Channel",
     "Counsel",
     "CounselKind",
     "CounselOfRecord",
@@ -18,6 +25,9 @@ __all__ = [
     "JobRun",
     "JobStatus",
     "Language",
+    "Notification",
+    "NotificationEvent",
+    "NotificationStatus",
     "Office",
     "Role",
     "StaffUser",

@@ -6,7 +6,7 @@ in their region; a supervisor without an office, and administrators, see the who
 
 from sqlalchemy import Select, exists, or_, select
 
-from backoffice.models import AuditEvent, Case, CounselOfRecord, Role, StaffUser
+from backoffice.models import AuditEvent, Case, CounselOfRecord, Notification, Role, StaffUser
 
 # Which roles may open each area of the back office.
 AREAS: dict[str, frozenset[Role]] = {
@@ -15,6 +15,7 @@ AREAS: dict[str, frozenset[Role]] = {
     "jobs": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "case_import": frozenset({Role.ADMIN}),
     "audit": frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    "messages": frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN}),
     "staff": frozenset({Role.ADMIN}),
     "reference_data": frozenset({Role.ADMIN}),
 }
@@ -59,3 +60,10 @@ def scope_audit_events(query: Select, user: StaffUser) -> Select:
         return query
     staff_of_office = select(StaffUser.id).where(StaffUser.office_id == user.office_id)
     return query.where(or_(AuditEvent.office_id == user.office_id, AuditEvent.actor_id.in_(staff_of_office)))
+
+
+def scope_notifications(query: Select, user: StaffUser) -> Select:
+    """Messages are seen by the office they concern (the case's office)."""
+    if has_national_scope(user):
+        return query
+    return query.where(Notification.office_id == user.office_id)

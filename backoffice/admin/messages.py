@@ -1,0 +1,161 @@
+"""Screens for messages to counsel: the outbox (status, history, resend, letters) and a preview of
+every template in both languages."""
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from backoffice.admin import formatters as fmt
+from backoffice.admin.base import ScopedModelView, StaffPage
+from backoffice.extensions import db
+from backoffice.models import Channel, Notification, NotificationStatus
+from backoffice.workflows import access
+from backoffice.workflows.letters import letter_pdf
+from backoffice.workflows.message_rendering import BILINGUAL, masked, render_message
+from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.notifications import MessageError, mark_letter_sent, resend
+
+
+def template_label(name: str) -> str:
+    spec = TEMPLATES.get(name)
+    if spec is None:
+        return name
+    from flask_babel import get_locale
+
+    return spec.label.get(get_locale().language if get_locale() else "en", name)
+
+
+class NotificationView(ScopedModelView):
+    area = "messages"
+    details_template = "admin/notification_details.html"
+    can_export = True
+    column_list = ("created_at", "template", "channel", "counsel", "case", "status", "attempts", "sent_at")
+    column_export_list = (
+        "created_at",
+        "template",
+        "channel",
+        "counsel",
+        "case",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+        "last_error",
+    )
+    column_labels = {
+        "created_at": _l("Queued at"),
+        "template": _l("Message"),
+        "channel": _l("Channel"),
+        "counsel": _l("Counsel"),
+        "case": _l("Case"),
+        "language": _l("Language"),
+        "status": _l("Status"),
+        "attempts": _l("Attempts"),
+        "sent_at": _l("Sent at"),
+        "last_error": _l("Provider's reason"),
+    }
+    column_default_sort = ("created_at", True)
+    column_sortable_list = ("created_at", "status", "sent_at")
+    column_formatters = {
+        "created_at": fmt.instant,
+        "sent_at": fmt.instant,
+        "template": lambda v, c, m, n: template_label(m.template),
+        "channel": fmt.label,
+        "status": fmt.label,
+    }
+    column_formatters_export = column_formatters
+
+    FILTER_ORDER = ("status", "channel", "counsel", "case")
+
+    @property
+    def column_filters(self):
+        from flask_admin.contrib.sqla.filters import FilterEqual
+
+        return [
+            FilterEqual(Notification.status, _l("Status"), options=fmt.enum_choices(NotificationStatus)),
+            FilterEqual(Notification.channel, _l("Channel"), options=fmt.enum_choices(Channel)),
+            FilterEqual(Notification.counsel_id, _l("Counsel")),
+            FilterEqual(Notification.case_id, _l("Case")),
+        ]
+
+    def scope(self, query):
+        return access.scope_notifications(query, current_user)
+
+    def render(self, template, **kwargs):
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            kwargs["content"] = render_message(
+                record.template, record.channel.value, record.language, masked(record.template, record.values)
+            )
+            kwargs["action_form"] = FlaskForm()
+            kwargs["template_label"] = template_label(record.template)
+        return super().render(template, **kwargs)
+
+    @expose("/resend/", methods=("POST",))
+    def resend_view(self):
+        notification = self._one_from_form()
+        try:
+            resend(notification, current_user._get_current_object())
+        except MessageError:
+            db.session.rollback()
+            flash(_("Only a failed or uncertain message can be sent again."), "error")
+        else:
+            db.session.commit()
+            flash(_("The message is queued to be sent again."), "success")
+        return redirect(url_for(".details_view", id=notification.id))
+
+    @expose("/mark-sent/", methods=("POST",))
+    def mark_sent_view(self):
+        notification = self._one_from_form()
+        try:
+            mark_letter_sent(notification, current_user._get_current_object())
+        except MessageError:
+            db.session.rollback()
+            flash(_("Only a letter waiting to be sent can be marked sent."), "error")
+        else:
+            db.session.commit()
+            flash(_("The letter is recorded as sent."), "success")
+        return redirect(url_for(".details_view", id=notification.id))
+
+    @expose("/letter/")
+    def letter_view(self):
+        notification = self.get_one(request.args.get("id"))
+        if not notification.channel.is_letter:
+            abort(404)
+        response = Response(letter_pdf(notification), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="letter-{notification.id}.pdf"'
+        return response
+
+    def _one_from_form(self) -> Notification:
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        return self.get_one(request.form.get("id"))
+
+
+class MessageTemplatesView(StaffPage):
+    """Every template, in English, in French and bilingual, with sample values."""
+
+    area = "messages"
+
+    @expose("/")
+    def index(self):
+        name = request.args.get("template") or next(iter(TEMPLATES))
+        if name not in TEMPLATES:
+            abort(404)
+        spec = TEMPLATES[name]
+        previews = [
+            (language, channel, render_message(name, channel, language, spec.sample))
+            for channel in spec.channels
+            for language in ("en", "fr", BILINGUAL)
+            if channel != "fax"
+        ]
+        return self.render(
+            "admin/message_templates.html",
+            templates=[(key, template_label(key)) for key in TEMPLATES],
+            current=name,
+            spec=spec,
+            previews=previews,
+        )

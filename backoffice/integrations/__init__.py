@@ -1,0 +1,1 @@
+"""Adapters to outside services; the only modules that import their SDKs."""

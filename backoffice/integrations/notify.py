@@ -1,0 +1,70 @@
+"""Email and SMS through GC Notify, with its Python client (it speaks the GOV.UK Notify API).
+
+Our texts are rendered here, from the repository's templates; GC Notify is given one generic email
+template ((subject)) / ((body)) and one SMS template ((body)), named by configuration.
+"""
+
+from notifications_python_client.errors import APIError
+from notifications_python_client.notifications import NotificationsAPIClient
+
+from backoffice.integrations.delivery import OutgoingEmail, OutgoingSms, PermanentFailure, TemporaryFailure
+
+
+def _client(settings: dict) -> NotificationsAPIClient:
+    return NotificationsAPIClient(
+        settings["NOTIFY_API_KEY"], base_url=settings["NOTIFY_BASE_URL"], timeout=15
+    )
+
+
+def find_by_reference(settings: dict, reference: str) -> str | None:
+    """The id GC Notify gave a message sent with this reference, if it already has one."""
+    try:
+        found = _client(settings).get_all_notifications(reference=reference)
+    except APIError as error:
+        raise _failure(error) from None
+    notifications = found.get("notifications", [])
+    return notifications[0]["id"] if notifications else None
+
+
+def send_email(settings: dict, email: OutgoingEmail) -> str:
+    try:
+        sent = _client(settings).send_email_notification(
+            email_address=email.to,
+            template_id=settings["NOTIFY_EMAIL_TEMPLATE_ID"],
+            personalisation={"subject": email.subject, "body": email.text},
+            reference=email.reference,
+        )
+    except APIError as error:
+        raise _failure(error) from None
+    return sent["id"]
+
+
+def send_sms(settings: dict, sms: OutgoingSms) -> str:
+    try:
+        sent = _client(settings).send_sms_notification(
+            phone_number=sms.to,
+            template_id=settings["NOTIFY_SMS_TEMPLATE_ID"],
+            personalisation={"body": sms.text},
+            reference=sms.reference,
+        )
+    except APIError as error:
+        raise _failure(error) from None
+    return sent["id"]
+
+
+def _failure(error: APIError) -> Exception:
+    status = error.status_code
+    reason = f"GC Notify {status}: {_message(error)}"[:300]
+    if status == 429 or status >= 500:
+        retry_after = None
+        if error.response is not None and error.response.headers.get("Retry-After", "").isdigit():
+            retry_after = float(error.response.headers["Retry-After"])
+        return TemporaryFailure(reason, retry_after=retry_after)
+    return PermanentFailure(reason)
+
+
+def _message(error: APIError) -> str:
+    message = error.message
+    if isinstance(message, list):
+        return "; ".join(str(item.get("message", item)) for item in message)
+    return str(message)

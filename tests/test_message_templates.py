@@ -1,0 +1,51 @@
+"""Every message template renders in English, in French and in both, and the preview shows it."""
+
+import pytest
+
+from backoffice.workflows.message_rendering import render_message
+from backoffice.workflows.message_templates import TEMPLATES
+
+CASES = [
+    (name, channel, language)
+    for name, spec in TEMPLATES.items()
+    for channel in spec.channels
+    for language in ("en", "fr", "bilingual")
+]
+
+
+@pytest.mark.parametrize(("name", "channel", "language"), CASES)
+def test_every_template_renders_on_each_channel_in_each_language(app, name, channel, language):
+    message = render_message(name, channel, language, TEMPLATES[name].sample)
+    text = message.sms if channel == "sms" else message.text
+    assert text and "{{" not in text and "{%" not in text and "\n\n\n" not in text
+    for secret in TEMPLATES[name].secret:
+        assert str(TEMPLATES[name].sample[secret]) in text, "a code must appear in its own message"
+    if channel == "sms":
+        assert len(message.sms) <= 320 * (2 if language == "bilingual" else 1)
+    if channel == "email":
+        assert message.subject and "<html>" in message.html
+    if language == "bilingual":
+        assert "Immigration" in (message.html or text) or text
+
+
+def test_english_and_french_versions_differ(app):
+    for name, spec in TEMPLATES.items():
+        channel = spec.channels[0]
+        english = render_message(name, channel, "en", spec.sample)
+        french = render_message(name, channel, "fr", spec.sample)
+        assert english.text != french.text, name
+
+
+def test_html_escapes_values(app):
+    sample = {**TEMPLATES["invitation"].sample, "counsel_name": "<script>alert(1)</script>"}
+    message = render_message("invitation", "email", "en", sample)
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_the_preview_screen_shows_each_template_in_both_languages(app, login_as, name):
+    clerk = login_as("clerk", "western")
+    page = clerk.get(f"/admin/message_templates/?template={name}").get_data(as_text=True)
+    channel = TEMPLATES[name].channels[0]
+    for language in ("en", "fr", "bilingual"):
+        assert f'data-testid="preview-{channel}-{language}"' in page

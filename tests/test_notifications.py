@@ -1,0 +1,271 @@
+"""Messages to counsel: delivered through the real smtplib and the real GC Notify client, by a real
+worker on real Redis, exactly once, with failures retried or stopped and codes kept out of sight."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, Channel, Language, Notification, NotificationStatus
+from backoffice.workflows.message_rendering import MASK
+from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.notifications import queue_message
+from tests.conftest import PROJECT_ROOT, csrf_token_from, environment_for
+from tests.factories import create_case, create_counsel, make_counsel_of_record
+
+pytestmark = pytest.mark.worker
+
+
+def queue(template: str = "invitation", counsel=None, **kwargs) -> Notification:
+    counsel = counsel or create_counsel(mobile="+16045550101", preferred_language=Language.FRENCH)
+    case = kwargs.pop("case", None) or create_case("western")
+    values = {**TEMPLATES[template].sample, **kwargs.pop("values", {})}
+    notification = queue_message(template, values, counsel=counsel, case=case, **kwargs)
+    db.session.commit()
+    return notification
+
+
+def refreshed(notification: Notification) -> Notification:
+    db.session.expire_all()
+    return db.session.get(Notification, notification.id)
+
+
+def test_an_email_goes_out_through_smtp_in_the_counsel_language(app, smtp_sink, run_worker):
+    notification = queue("invitation")
+    run_worker()
+    [message] = smtp_sink.messages
+    assert message["To"] == notification.recipient
+    assert "Mon dossier" in message["Subject"] or "inscri" in message["Subject"].lower()
+    assert notification.reference in message["Message-ID"]
+    assert message.get_body(("plain",)).get_content().startswith("Bonjour")
+    assert "<html>" in message.get_body(("html",)).get_content()
+    sent = refreshed(notification)
+    assert sent.status is NotificationStatus.SENT and sent.provider == "smtp" and sent.attempts == 1
+    assert [event.event for event in sent.events] == ["queued", "sent"]
+
+
+def test_unknown_language_gets_english_and_french_together(app, smtp_sink, run_worker):
+    queue("invitation", counsel=create_counsel(preferred_language=None))
+    run_worker()
+    [message] = smtp_sink.messages
+    text = message.get_body(("plain",)).get_content()
+    assert text.index("Dear") < text.index("Bonjour")
+    assert " / " in message["Subject"]
+
+
+def test_email_and_sms_go_out_through_gc_notify_and_codes_are_erased_once_sent(
+    app, notify_emulator, run_worker
+):
+    app.config["EMAIL_PROVIDER"] = "notify"
+    counsel = create_counsel(mobile="+16045550101", preferred_language=Language.ENGLISH)
+    email = queue("invitation_code", counsel=counsel, values={"invitation_code": "K7QM-3XPR-9TWD"})
+    sms = queue("access_code", counsel=counsel, values={"access_code": "482913"})
+    worker_output = run_worker()
+
+    [sent_email] = notify_emulator.sent("email")
+    [sent_sms] = notify_emulator.sent("sms")
+    assert "K7QM-3XPR-9TWD" in sent_email["personalisation"]["body"]
+    assert sent_email["reference"] == email.reference and sent_email["recipient"] == counsel.email
+    assert "482913" in sent_sms["personalisation"]["body"] and sent_sms["recipient"] == "+16045550101"
+    for notification, secret in ((email, "invitation_code"), (sms, "access_code")):
+        done = refreshed(notification)
+        assert done.status is NotificationStatus.SENT and done.provider == "notify"
+        assert done.values[secret] == MASK
+    assert "K7QM" not in worker_output and "482913" not in worker_output
+
+
+def test_codes_never_reach_job_arguments_or_the_staff_screens(app, login_as):
+    notification = queue("access_code", values={"access_code": "482913"})
+    from backoffice.queue import job_queue
+
+    [job] = job_queue(app).get_jobs()
+    assert job.args == (notification.id,) and "482913" not in str(job.kwargs)
+    clerk = login_as("clerk", "western")
+    assert "482913" not in clerk.get("/admin/notification/").get_data(as_text=True)
+    details = clerk.get(f"/admin/notification/details/?id={notification.id}").get_data(as_text=True)
+    assert "482913" not in details and MASK in details
+    assert "482913" not in clerk.get("/admin/notification/export/csv/").get_data(as_text=True)
+
+
+def test_provider_down_then_up_delivers_every_message_exactly_once(app, smtp_sink, run_worker):
+    smtp_sink.stop()
+    notifications = [queue("invitation") for _ in range(5)]
+    run_worker()
+    for notification in notifications:
+        waiting = refreshed(notification)
+        assert waiting.status is NotificationStatus.RETRYING and "unreachable" in waiting.last_error
+    smtp_sink.start()
+    time.sleep(1.5)  # the first retry waits DELIVERY_RETRY_BASE_SECONDS (1 s here)
+    run_worker()
+    references = sorted(message["Message-ID"].strip("<>").split("@")[0] for message in smtp_sink.messages)
+    assert references == sorted(n.reference for n in notifications)
+    for notification in notifications:
+        assert refreshed(notification).status is NotificationStatus.SENT
+        assert refreshed(notification).attempts == 2
+
+
+def test_notify_5xx_and_429_are_retried_after_the_time_asked(app, notify_emulator, run_worker):
+    app.config["EMAIL_PROVIDER"] = "notify"
+    notify_emulator.fail_next(503)
+    notification = queue("invitation")
+    run_worker()
+    first = refreshed(notification)
+    assert first.status is NotificationStatus.RETRYING and "503" in first.last_error
+    notify_emulator.fail_next(429, retry_after=2)
+    time.sleep(1.2)
+    run_worker()
+    second = refreshed(notification)
+    assert second.status is NotificationStatus.RETRYING and "429" in second.last_error
+    assert (second.next_attempt_at - second.updated_at).total_seconds() >= 1.9
+    time.sleep(2.2)
+    run_worker()
+    assert refreshed(notification).status is NotificationStatus.SENT
+    assert len(notify_emulator.sent()) == 1
+
+
+def test_the_same_delivery_run_twice_at_once_sends_once(app, smtp_sink):
+    from backoffice.queue import job_queue
+
+    notification = queue("invitation")
+    job_queue(app).enqueue("jobs.notifications.deliver", notification.id)  # delivered twice
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"]
+    workers = [
+        subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment_for(app), stderr=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    assert len(smtp_sink.messages) == 1
+    assert refreshed(notification).attempts == 1
+
+
+def test_a_refused_address_stops_with_the_provider_reason_and_staff_can_resend(
+    app, smtp_sink, run_worker, login_as
+):
+    counsel = create_counsel(email="nobody@invalid.example")
+    notification = queue("invitation", counsel=counsel)
+    run_worker()
+    failed = refreshed(notification)
+    assert failed.status is NotificationStatus.FAILED and failed.last_error.startswith("SMTP 550")
+    assert smtp_sink.messages == []
+
+    counsel.email = "found@law.example"
+    db.session.commit()
+    clerk = login_as("clerk", "western")
+    page = clerk.get(f"/admin/notification/details/?id={notification.id}").get_data(as_text=True)
+    assert "SMTP 550" in page
+    response = clerk.post(
+        "/admin/notification/resend/", data={"id": notification.id, "csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302
+    resent = refreshed(notification)
+    assert resent.status is NotificationStatus.QUEUED
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "notification.resent"))
+    assert event.actor_id == clerk.user.id
+
+
+def test_notify_refusing_an_address_is_permanent(app, notify_emulator, run_worker):
+    app.config["EMAIL_PROVIDER"] = "notify"
+    notification = queue("invitation", counsel=create_counsel(email="not-an-address@"))
+    run_worker()
+    failed = refreshed(notification)
+    assert failed.status is NotificationStatus.FAILED
+    assert "400" in failed.last_error and "Not a valid email address" in failed.last_error
+
+
+def test_a_message_committed_while_redis_is_down_is_sent_by_the_sweep(app, smtp_sink, run_worker):
+    from datetime import timedelta
+
+    from redis import Redis
+
+    working = app.extensions["redis"]
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        notification = queue("invitation")
+    finally:
+        app.extensions["redis"] = working
+    notification.created_at = notification.created_at - timedelta(minutes=3)
+    db.session.commit()
+    run_worker()
+    assert refreshed(notification).status is NotificationStatus.SENT
+    assert len(smtp_sink.messages) == 1
+
+
+def test_a_worker_dying_while_sending_leaves_smtp_messages_uncertain_and_finds_notify_ones(
+    app, notify_emulator, run_worker
+):
+    from datetime import timedelta
+
+    from backoffice.models.types import utcnow
+
+    smtp_one = queue("invitation")
+    app.config["EMAIL_PROVIDER"] = "notify"
+    notify_one = queue("invitation")
+    # GC Notify took the second message, then the worker died before recording it.
+    from backoffice.integrations import notify
+    from backoffice.integrations.delivery import OutgoingEmail
+
+    notify.send_email(app.config, OutgoingEmail(notify_one.recipient, "s", "t", "h", notify_one.reference))
+    for notification in (smtp_one, notify_one):
+        notification.status = NotificationStatus.SENDING
+        notification.claimed_until = utcnow() - timedelta(seconds=1)
+    smtp_one.provider = "smtp"
+    db.session.commit()
+    from jobs.maintenance import sweep_once
+
+    sweep_once()
+    assert refreshed(smtp_one).status is NotificationStatus.UNCERTAIN
+    assert refreshed(notify_one).status is NotificationStatus.SENT
+    assert len(notify_emulator.sent()) == 1
+
+
+def test_letters_are_printed_then_marked_sent_by_a_clerk(app, login_as):
+    counsel = create_counsel(postal_address="100 Queen St W\nToronto ON  M5H 2N2", preferred_language=None)
+    notification = queue(
+        "invitation_code", counsel=counsel, channel=Channel.MAIL, values={"invitation_code": "K7QM-3XPR-9TWD"}
+    )
+    assert notification.status is NotificationStatus.TO_PRINT
+    clerk = login_as("clerk", "western")
+    letter = clerk.get(f"/admin/notification/letter/?id={notification.id}")
+    assert letter.status_code == 200 and letter.data.startswith(b"%PDF-")
+    page = clerk.get(f"/admin/notification/details/?id={notification.id}").get_data(as_text=True)
+    clerk.post(
+        "/admin/notification/mark-sent/", data={"id": notification.id, "csrf_token": csrf_token_from(page)}
+    )
+    sent = refreshed(notification)
+    assert sent.status is NotificationStatus.LETTER_SENT and sent.sent_by_id == clerk.user.id
+    assert sent.values["invitation_code"] == MASK
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "notification.letter_sent")) == 1
+
+
+def test_a_central_clerk_cannot_open_a_western_message(app, login_as):
+    notification = queue("invitation")
+    assert (
+        login_as("clerk", "central").get(f"/admin/notification/details/?id={notification.id}").status_code
+        == 404
+    )
+    assert (
+        login_as("clerk", "western").get(f"/admin/notification/details/?id={notification.id}").status_code
+        == 200
+    )
+
+
+def test_case_and_counsel_pages_link_to_their_messages(app, login_as):
+    import html
+    import re
+
+    notification = queue("invitation")
+    make_counsel_of_record(notification.case, notification.counsel)
+    queue("invitation")  # another counsel's message, not to be listed
+    clerk = login_as("clerk", "western")
+    for page in (
+        f"/admin/case/details/?id={notification.case_id}",
+        f"/admin/counsel/details/?id={notification.counsel_id}",
+    ):
+        link = re.search(
+            r'href="([^"]+)" data-testid="messages-link"', clerk.get(page).get_data(as_text=True)
+        )
+        listing = clerk.get(html.unescape(link.group(1))).get_data(as_text=True)
+        assert "List (1)" in listing, page
