@@ -88,21 +88,8 @@ def _bench_import(app, folder: Path) -> None:
                 }
             )
     run = start_case_import(path, path.name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "RQ_QUEUE": "bench",
-        "STORAGE_ROOT": app.config["STORAGE_ROOT"],
-    }
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"],  # noqa: S603
-        cwd=PROJECT_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    _run_worker(app)
     elapsed = time.perf_counter() - started
     db.session.expire_all()
     db.session.refresh(run)

@@ -269,3 +269,18 @@ def test_case_and_counsel_pages_link_to_their_messages(app, login_as):
         )
         listing = clerk.get(html.unescape(link.group(1))).get_data(as_text=True)
         assert "List (1)" in listing, page
+
+
+def test_the_notify_emulator_checks_the_jwt_like_gc_notify(app, notify_emulator, run_worker):
+    app.config["EMAIL_PROVIDER"] = "notify"
+    service_and_wrong_secret = app.config["NOTIFY_API_KEY"][:-36] + "00000000-0000-4000-8000-000000000000"
+    app.config["NOTIFY_API_KEY"] = service_and_wrong_secret
+    notification = queue("invitation")
+    run_worker()
+    failed = refreshed(notification)
+    assert (
+        failed.status is NotificationStatus.FAILED
+        and "403" in failed.last_error
+        and "Invalid token" in failed.last_error
+    )
+    assert notify_emulator.sent() == []

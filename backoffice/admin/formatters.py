@@ -1,7 +1,10 @@
-"""Small display helpers for admin lists: enum labels, dates, instants in the viewer's time."""
+"""Small display helpers for admin lists: enum labels, dates, instants, and an instant filter."""
 
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask_admin.contrib.sqla.filters import DateBetweenFilter
 from flask_babel import format_datetime
 
 
@@ -23,3 +26,15 @@ def related_name(view, context, model, name: str) -> str:
 def enum_choices(enum_class) -> Any:
     """Choices for a select field, labelled in the current language when the form is drawn."""
     return lambda: [(member.value, member.label) for member in enum_class]
+
+
+class InstantDateBetweenFilter(DateBetweenFilter):
+    """A date range on an instant column: whole days in Eastern time, the My Case timestamp's zone."""
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        zone = ZoneInfo("America/Toronto")
+        first = datetime.combine(start, time.min, zone)
+        after_last = datetime.combine(end + timedelta(days=1), time.min, zone)
+        column = self.get_column(alias)
+        return query.filter(column >= first, column < after_last)

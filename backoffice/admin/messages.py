@@ -72,13 +72,13 @@ class NotificationView(ScopedModelView):
 
     @property
     def column_filters(self):
-        from flask_admin.contrib.sqla.filters import FilterEqual
+        from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 
         return [
             FilterEqual(Notification.status, _l("Status"), options=fmt.enum_choices(NotificationStatus)),
             FilterEqual(Notification.channel, _l("Channel"), options=fmt.enum_choices(Channel)),
-            FilterEqual(Notification.counsel_id, _l("Counsel")),
-            FilterEqual(Notification.case_id, _l("Case")),
+            IntEqualFilter(Notification.counsel_id, _l("Counsel")),
+            IntEqualFilter(Notification.case_id, _l("Case")),
         ]
 
     def scope(self, query):
@@ -96,28 +96,33 @@ class NotificationView(ScopedModelView):
 
     @expose("/resend/", methods=("POST",))
     def resend_view(self):
-        notification = self._one_from_form()
-        try:
-            resend(notification, current_user._get_current_object())
-        except MessageError:
-            db.session.rollback()
-            flash(_("Only a failed or uncertain message can be sent again."), "error")
-        else:
-            db.session.commit()
-            flash(_("The message is queued to be sent again."), "success")
-        return redirect(url_for(".details_view", id=notification.id))
+        return self._act(
+            resend,
+            refused=_("Only a failed or uncertain message can be sent again."),
+            done=_("The message is queued to be sent again."),
+        )
 
     @expose("/mark-sent/", methods=("POST",))
     def mark_sent_view(self):
-        notification = self._one_from_form()
+        return self._act(
+            mark_letter_sent,
+            refused=_("Only a letter waiting to be sent can be marked sent."),
+            done=_("The letter is recorded as sent."),
+        )
+
+    def _act(self, action, *, refused: str, done: str):
+        """Apply a workflow action to the message named in the form, then show the message."""
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        notification = self.get_one(request.form.get("id"))
         try:
-            mark_letter_sent(notification, current_user._get_current_object())
+            action(notification, current_user._get_current_object())
         except MessageError:
             db.session.rollback()
-            flash(_("Only a letter waiting to be sent can be marked sent."), "error")
+            flash(refused, "error")
         else:
             db.session.commit()
-            flash(_("The letter is recorded as sent."), "success")
+            flash(done, "success")
         return redirect(url_for(".details_view", id=notification.id))
 
     @expose("/letter/")
@@ -128,11 +133,6 @@ class NotificationView(ScopedModelView):
         response = Response(letter_pdf(notification), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="letter-{notification.id}.pdf"'
         return response
-
-    def _one_from_form(self) -> Notification:
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        return self.get_one(request.form.get("id"))
 
 
 class MessageTemplatesView(StaffPage):

@@ -6,6 +6,7 @@ from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
     FilterEqual,
     FilterLike,
+    IntEqualFilter,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -98,8 +99,8 @@ class CaseView(ScopedModelView):
     @property
     def column_filters(self):
         return [
-            FilterEqual(Case.division_id, _l("Division"), options=_divisions),
-            FilterEqual(Case.office_id, _l("Regional office"), options=_offices),
+            IntEqualFilter(Case.division_id, _l("Division"), options=_divisions),
+            IntEqualFilter(Case.office_id, _l("Regional office"), options=_offices),
             FilterEqual(Case.status, _l("Status"), options=fmt.enum_choices(CaseStatus)),
             DateBetweenFilter(Case.next_hearing_on, _l("Next hearing")),
         ]
@@ -236,7 +237,7 @@ class StaffUserView(ScopedModelView):
     def column_filters(self):
         return [
             FilterEqual(StaffUser.role, _l("Role"), options=fmt.enum_choices(Role)),
-            FilterEqual(StaffUser.office_id, _l("Regional office"), options=_offices),
+            IntEqualFilter(StaffUser.office_id, _l("Regional office"), options=_offices),
         ]
 
     def scaffold_form(self):
@@ -355,8 +356,8 @@ class AuditView(ScopedModelView):
         return [
             FilterLike(AuditEvent.action, _l("What")),
             FilterEqual(AuditEvent.record_type, _l("Record type")),
-            FilterEqual(AuditEvent.office_id, _l("Regional office"), options=_offices),
-            DateBetweenFilter(AuditEvent.occurred_at, _l("When")),
+            IntEqualFilter(AuditEvent.office_id, _l("Regional office"), options=_offices),
+            fmt.InstantDateBetweenFilter(AuditEvent.occurred_at, _l("When")),
         ]
 
     def scope(self, query):
