@@ -284,3 +284,15 @@ def test_the_notify_emulator_checks_the_jwt_like_gc_notify(app, notify_emulator,
         and "Invalid token" in failed.last_error
     )
     assert notify_emulator.sent() == []
+
+
+def test_a_message_that_cannot_be_rendered_fails_plainly(app, smtp_sink, run_worker):
+    notification = queue("invitation")
+    notification.values = {}  # as if a template now asks for a value this message lacks
+    db.session.commit()
+    run_worker()
+    failed = refreshed(notification)
+    assert (
+        failed.status is NotificationStatus.FAILED and failed.last_error == "Template error: UndefinedError"
+    )
+    assert smtp_sink.messages == []

@@ -11,13 +11,14 @@ nothing can be asked, it becomes "delivery uncertain" for a person to check inst
 from datetime import timedelta
 from typing import Any
 
+import jinja2
 from flask import current_app
 from sqlalchemy import or_, select, update
 
 from backoffice import queue
 from backoffice.extensions import db
 from backoffice.integrations import notify, smtp
-from backoffice.integrations.delivery import DeliveryFailure, OutgoingEmail, OutgoingSms
+from backoffice.integrations.delivery import DeliveryFailure, OutgoingEmail, OutgoingSms, PermanentFailure
 from backoffice.models import (
     Case,
     Channel,
@@ -116,12 +117,20 @@ def _history(notification: Notification, event: str, detail: str | None = None) 
 
 def deliver(notification_id: int) -> NotificationStatus | None:
     """The job: send one message if this worker wins its claim; otherwise do nothing."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.status not in WAITING:
+        return None
+    try:  # before the claim: a message that cannot be rendered is a failure, never "uncertain"
+        rendered = render_message(
+            notification.template, notification.channel.value, notification.language, notification.values
+        )
+    except jinja2.TemplateError as error:
+        _record_failure(notification, PermanentFailure(f"Template error: {type(error).__name__}"))
+        db.session.commit()
+        return notification.status
     if not _claim(notification_id):
         return None
-    notification = db.session.get(Notification, notification_id)
-    rendered = render_message(
-        notification.template, notification.channel.value, notification.language, notification.values
-    )
+    db.session.refresh(notification)
     try:
         provider, reference = _send(notification, rendered)
     except DeliveryFailure as failure:
