@@ -61,7 +61,11 @@ def enqueue(job_name: str, *ids: Any, job_id: str | None = None) -> None:
 
 
 def enqueue_in(delay: timedelta, job_name: str, *ids: Any, job_id: str | None = None) -> None:
-    job_queue().enqueue_in(delay, job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT)
+    """Schedule a job; if Redis is down, the sweep finds the work later, so only log it."""
+    try:
+        job_queue().enqueue_in(delay, job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT)
+    except RedisError:
+        logger.warning("Redis unavailable: %s left for the sweep to queue.", job_name)
 
 
 def job_is_waiting_or_running(job_id: str) -> bool:

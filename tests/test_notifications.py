@@ -1,8 +1,10 @@
 """Messages to counsel: delivered through the real smtplib and the real GC Notify client, by a real
 worker on real Redis, exactly once, with failures retried or stopped and codes kept out of sight."""
 
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -271,28 +273,112 @@ def test_case_and_counsel_pages_link_to_their_messages(app, login_as):
         assert "List (1)" in listing, page
 
 
-def test_the_notify_emulator_checks_the_jwt_like_gc_notify(app, notify_emulator, run_worker):
+def test_a_wrong_notify_key_is_refused_by_the_jwt_check_and_retried_once_fixed(
+    app, notify_emulator, run_worker
+):
     app.config["EMAIL_PROVIDER"] = "notify"
-    service_and_wrong_secret = app.config["NOTIFY_API_KEY"][:-36] + "00000000-0000-4000-8000-000000000000"
-    app.config["NOTIFY_API_KEY"] = service_and_wrong_secret
+    right_key = app.config["NOTIFY_API_KEY"]
+    app.config["NOTIFY_API_KEY"] = right_key[:-36] + "00000000-0000-4000-8000-000000000000"
     notification = queue("invitation")
     run_worker()
-    failed = refreshed(notification)
-    assert (
-        failed.status is NotificationStatus.FAILED
-        and "403" in failed.last_error
-        and "Invalid token" in failed.last_error
-    )
+    waiting = refreshed(notification)
+    assert waiting.status is NotificationStatus.RETRYING
+    assert "403" in waiting.last_error and "Invalid token" in waiting.last_error
     assert notify_emulator.sent() == []
+    app.config["NOTIFY_API_KEY"] = right_key
+    time.sleep(2.2)
+    run_worker()
+    assert refreshed(notification).status is NotificationStatus.SENT
 
 
-def test_a_message_that_cannot_be_rendered_fails_plainly(app, smtp_sink, run_worker):
-    notification = queue("invitation")
-    notification.values = {}  # as if a template now asks for a value this message lacks
+@pytest.mark.parametrize(
+    ("values", "error"),
+    [({}, "UndefinedError"), ({**TEMPLATES["submission_receipt"].sample, "attachments": 3}, "TypeError")],
+)
+def test_a_message_that_cannot_be_rendered_fails_plainly_and_stays_readable(
+    app, smtp_sink, run_worker, login_as, values, error
+):
+    notification = queue("submission_receipt")
+    notification.values = values  # as if a template now asks for something this message lacks
     db.session.commit()
     run_worker()
     failed = refreshed(notification)
-    assert (
-        failed.status is NotificationStatus.FAILED and failed.last_error == "Template error: UndefinedError"
-    )
+    assert failed.status is NotificationStatus.FAILED and failed.last_error == f"Template error: {error}"
     assert smtp_sink.messages == []
+    page = login_as("clerk", "western").get(f"/admin/notification/details/?id={notification.id}")
+    assert page.status_code == 200 and "cannot be rendered" in page.get_data(as_text=True)
+
+
+def test_a_resent_message_gets_a_fresh_series_of_attempts(app, smtp_sink, run_worker):
+    from backoffice.workflows.notifications import resend
+    from tests.factories import create_staff
+
+    app.config["DELIVERY_MAX_ATTEMPTS"] = 1
+    smtp_sink.stop()
+    notification = queue("invitation")
+    run_worker()
+    assert refreshed(notification).status is NotificationStatus.FAILED
+    app.config["DELIVERY_MAX_ATTEMPTS"] = 3
+    resend(refreshed(notification), create_staff("clerk"))
+    db.session.commit()
+    run_worker()
+    again = refreshed(notification)
+    assert again.status is NotificationStatus.RETRYING and again.attempts == 1
+    smtp_sink.start()
+    time.sleep(2.2)
+    run_worker()
+    assert refreshed(notification).status is NotificationStatus.SENT and len(smtp_sink.messages) == 1
+
+
+def test_the_sweep_survives_gc_notify_being_down_and_the_worker_still_starts(app, run_worker):
+    from datetime import timedelta
+
+    from backoffice.models.types import utcnow
+
+    app.config["EMAIL_PROVIDER"] = "notify"  # and no emulator listens: GC Notify is down
+    notification = queue("invitation")
+    notification.status = NotificationStatus.SENDING
+    notification.claimed_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    run_worker()  # asserts that the worker exits normally
+    assert refreshed(notification).status is NotificationStatus.SENDING
+
+
+class _ServerThatFailsQuit(socketserver.StreamRequestHandler):
+    """Accepts every message, then answers QUIT with 421, as a busy relay may."""
+
+    accepted: list[bytes] = []
+
+    def handle(self):
+        def reply(text: str) -> None:
+            self.wfile.write(text.encode() + b"\r\n")
+            self.wfile.flush()
+
+        reply("220 relay ESMTP")
+        while line := self.rfile.readline():
+            command = line.decode().strip().upper()
+            if command == "DATA":
+                reply("354 go ahead")
+                body = b"".join(iter(lambda: self.rfile.readline(), b".\r\n"))
+                self.accepted.append(body)
+                reply("250 2.0.0 queued")
+            elif command == "QUIT":
+                reply("421 4.4.2 closing")
+                return
+            else:
+                reply("250 OK")
+
+
+def test_a_failing_quit_after_the_server_took_the_message_still_counts_as_sent(app):
+    from backoffice.workflows.notifications import deliver
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _ServerThatFailsQuit)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config["SMTP_PORT"] = server.server_address[1]
+    try:
+        notification = queue("invitation")
+        assert deliver(notification.id) is NotificationStatus.SENT
+        assert deliver(notification.id) is None
+    finally:
+        server.shutdown()
+    assert len(_ServerThatFailsQuit.accepted) == 1

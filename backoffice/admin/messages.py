@@ -13,6 +13,7 @@ from backoffice.admin.base import ScopedModelView, StaffPage
 from backoffice.extensions import db
 from backoffice.models import Channel, Notification, NotificationStatus
 from backoffice.workflows import access
+from backoffice.workflows.audit import record_event
 from backoffice.workflows.letters import letter_pdf
 from backoffice.workflows.message_rendering import BILINGUAL, masked, render_message
 from backoffice.workflows.message_templates import TEMPLATES
@@ -26,6 +27,17 @@ def template_label(name: str) -> str:
     from flask_babel import get_locale
 
     return spec.label.get(get_locale().language if get_locale() else "en", name)
+
+
+def _masked_content(notification: Notification):
+    """The message as sent, codes hidden; None when it cannot be rendered (its failure says why)."""
+    try:
+        values = masked(notification.template, notification.values)
+        return render_message(
+            notification.template, notification.channel.value, notification.language, values
+        )
+    except Exception:  # noqa: BLE001  (the page must still show the history and the actions)
+        return None
 
 
 class NotificationView(ScopedModelView):
@@ -87,9 +99,7 @@ class NotificationView(ScopedModelView):
     def render(self, template, **kwargs):
         record = kwargs.get("model")
         if template == self.details_template and record is not None:
-            kwargs["content"] = render_message(
-                record.template, record.channel.value, record.language, masked(record.template, record.values)
-            )
+            kwargs["content"] = _masked_content(record)
             kwargs["action_form"] = FlaskForm()
             kwargs["template_label"] = template_label(record.template)
         return super().render(template, **kwargs)
@@ -130,6 +140,8 @@ class NotificationView(ScopedModelView):
         notification = self.get_one(request.args.get("id"))
         if not notification.channel.is_letter:
             abort(404)
+        record_event("notification.letter_opened", record=notification)  # it may hold a code
+        db.session.commit()
         response = Response(letter_pdf(notification), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="letter-{notification.id}.pdf"'
         return response

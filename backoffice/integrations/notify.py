@@ -55,7 +55,8 @@ def send_sms(settings: dict, sms: OutgoingSms) -> str:
 def _failure(error: APIError) -> Exception:
     status = error.status_code
     reason = f"GC Notify {status}: {_message(error)}"[:300]
-    if status == 429 or status >= 500:
+    # 401/403 is our key or clock: a configuration problem to fix, after which messages must go out.
+    if status in (401, 403, 429) or status >= 500:
         retry_after = None
         if error.response is not None and error.response.headers.get("Retry-After", "").isdigit():
             retry_after = float(error.response.headers["Retry-After"])

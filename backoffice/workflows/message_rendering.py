@@ -66,7 +66,7 @@ def render_message(template: str, channel: str, language: str, values: dict[str,
     text = SEPARATOR.join(bodies.values())
     if len(languages) > 1:
         text = f"{BILINGUAL_NOTE}\n\n{text}"
-    subject = " / ".join(subjects)
+    subject = " ".join(" / ".join(subjects).split())  # one line, whatever the values held
     html = _html.get_template("_layout.html").render(
         subject=subject,
         sections=[(lang, blocks_of(body)) for lang, body in bodies.items()],

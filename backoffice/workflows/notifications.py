@@ -11,7 +11,6 @@ nothing can be asked, it becomes "delivery uncertain" for a person to check inst
 from datetime import timedelta
 from typing import Any
 
-import jinja2
 from flask import current_app
 from sqlalchemy import or_, select, update
 
@@ -124,11 +123,12 @@ def deliver(notification_id: int) -> NotificationStatus | None:
         rendered = render_message(
             notification.template, notification.channel.value, notification.language, notification.values
         )
-    except jinja2.TemplateError as error:
+    except Exception as error:  # noqa: BLE001  (only the kind of error is kept: values may be personal)
         _record_failure(notification, PermanentFailure(f"Template error: {type(error).__name__}"))
         db.session.commit()
         return notification.status
     if not _claim(notification_id):
+        _come_back_when_due(notification)
         return None
     db.session.refresh(notification)
     try:
@@ -141,6 +141,17 @@ def deliver(notification_id: int) -> NotificationStatus | None:
     if notification.status is NotificationStatus.RETRYING:
         _schedule_retry(notification)
     return notification.status
+
+
+def _come_back_when_due(notification: Notification) -> None:
+    """A scheduled retry may start a moment early (rq counts whole seconds; clocks differ): wait again."""
+    db.session.refresh(notification)
+    if (
+        notification.status in WAITING
+        and notification.next_attempt_at
+        and notification.next_attempt_at > utcnow()
+    ):
+        _schedule_retry(notification)
 
 
 def _claim(notification_id: int) -> bool:
@@ -224,13 +235,8 @@ def _retry_delay(attempts: int, retry_after: float | None) -> timedelta:
 
 
 def _schedule_retry(notification: Notification) -> None:
-    delay = max(notification.next_attempt_at - utcnow(), timedelta(0))
-    try:
-        queue.enqueue_in(delay, DELIVER_JOB, notification.id)
-    except queue.RedisError:
-        current_app.logger.warning(
-            "Redis unavailable: retry of notification %s left for the sweep.", notification.id
-        )
+    delay = max(notification.next_attempt_at - utcnow(), timedelta(0)) + timedelta(seconds=1)
+    queue.enqueue_in(delay, DELIVER_JOB, notification.id)
 
 
 def erase_secrets(notification: Notification) -> None:
@@ -249,6 +255,7 @@ def resend(notification: Notification, staff: StaffUser) -> None:
     before = notification.status.value
     notification.status = NotificationStatus.QUEUED
     notification.next_attempt_at = None
+    notification.attempts = 0  # a fresh series of attempts, with its retries
     _history(notification, "resent", staff.email)
     record_event(
         "notification.resent",
@@ -294,10 +301,30 @@ def requeue_waiting_notifications() -> list[int]:
     abandoned = select(Notification).where(
         Notification.status == NotificationStatus.SENDING, Notification.claimed_until < now
     )
-    for notification in db.session.scalars(abandoned):
-        _settle_abandoned(notification)
+    for notification in db.session.scalars(abandoned).all():
+        if _reclaim(notification):
+            _settle_abandoned(notification)
+            db.session.commit()
     db.session.commit()
     return requeued
+
+
+def _reclaim(notification: Notification) -> bool:
+    """Take over an abandoned message only if it is still abandoned (its worker may just have finished)."""
+    lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    taken = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == notification.id,
+            Notification.status == NotificationStatus.SENDING,
+            Notification.claimed_until < utcnow(),
+        )
+        .values(claimed_until=utcnow() + lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(notification)
+    return taken == 1
 
 
 def _settle_abandoned(notification: Notification) -> None:
@@ -311,7 +338,14 @@ def _settle_abandoned(notification: Notification) -> None:
             "The worker stopped while sending; check with the recipient before resending.",
         )
         return
-    found = notify.find_by_reference(current_app.config, notification.reference)
+    try:
+        found = notify.find_by_reference(current_app.config, notification.reference)
+    except DeliveryFailure as failure:  # GC Notify cannot say now: the next sweep asks again
+        notification.claimed_until = utcnow()
+        current_app.logger.warning(
+            "Sweep: notification %s not settled (%s).", notification.id, failure.reason
+        )
+        return
     if found:
         _record_sent(notification, "notify", found)
     else:
