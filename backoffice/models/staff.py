@@ -63,9 +63,5 @@ class StaffUser(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
-    @property
-    def is_national(self) -> bool:
-        return self.office_id is None
-
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"

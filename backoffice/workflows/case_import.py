@@ -35,6 +35,7 @@ from backoffice.queue import enqueue_after_commit
 from backoffice.workflows.audit import COMMAND_LINE, record_event
 from backoffice.workflows.cases import file_number_problem, normalise_file_number, normalise_uci
 from backoffice.workflows.i18n import in_both_languages
+from backoffice.workflows.jobs import fail_run
 
 JOB_NAME = "jobs.case_import.run_case_import"
 REQUIRED_COLUMNS = ("file_number", "division", "office")
@@ -150,10 +151,7 @@ def _begin(run: JobRun, total: int) -> None:
 
 
 def _fail(run: JobRun, error: Exception) -> JobRun:
-    run.status = JobStatus.FAILED
-    run.finished_at = utcnow()
-    run.errors = [{"row": None, "column": None, **_messages(error.args[0])}]
-    record_event("case_import.failed", record=run, after={"reason": str(error.args[0])})
+    fail_run(run, error.args[0], reason=str(error.args[0]))
     db.session.commit()
     return run
 

@@ -30,7 +30,7 @@ def record_job_failure(rq_job_id: str, error_name: str) -> JobRun | None:
         error=error_name,
         done=run.done + 1,  # numbered as in the file, whose row 1 is the header
     )
-    _fail(run, message, error_name)
+    fail_run(run, message, error_name)
     db.session.commit()
     return run
 
@@ -44,7 +44,7 @@ def requeue_lost_runs() -> list[int]:
             continue
         attempts = run.summary.get("requeued", 0)
         if attempts >= MAX_REQUEUES:
-            _fail(run, _l("The job was lost %(count)d times and was stopped.", count=attempts), "lost")
+            fail_run(run, _l("The job was lost %(count)d times and was stopped.", count=attempts), "lost")
             continue
         run.summary = {**run.summary, "requeued": attempts + 1}
         record_event("job.requeued", record=run, after={"attempt": attempts + 1})
@@ -58,7 +58,8 @@ def schedule_sweep() -> None:
     queue.enqueue_in(SWEEP_EVERY, SWEEP_JOB, job_id="maintenance-sweep")
 
 
-def _fail(run: JobRun, message, reason: str) -> None:
+def fail_run(run: JobRun, message, reason: str) -> None:
+    """Mark a run failed with a message for staff in both languages; the caller commits."""
     both = in_both_languages(message)
     run.status = JobStatus.FAILED
     run.finished_at = utcnow()
