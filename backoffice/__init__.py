@@ -46,11 +46,13 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from backoffice.admin import init_admin
+    from backoffice.api import bp as api_bp
     from backoffice.auth import bp as auth_bp
     from backoffice.cli import register_commands
     from backoffice.errors import register_error_pages
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
     init_admin(app)
     register_commands(app)
     register_error_pages(app)

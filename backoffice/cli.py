@@ -6,12 +6,15 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import JobRun, JobStatus, Role
+from backoffice.models import JobRun, JobStatus, PortalClient, Role
 from backoffice.workflows.accounts import AccountError, create_staff_user
 from backoffice.workflows.case_import import ImportFileError, start_case_import
 from backoffice.workflows.i18n import in_both_languages
+from backoffice.workflows.portal import PortalClientError, create_portal_client, revoke_portal_client
 
 
 def register_commands(app: Flask) -> None:
@@ -19,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_cases)
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)
+    app.cli.add_command(portal_clients)
 
 
 def _message(text) -> str:
@@ -57,6 +61,46 @@ def create_user(email, full_name, role, office, division, language, password) ->
         raise click.ClickException(_message(error.args[0])) from error
     db.session.commit()
     click.echo(f"Created staff user {user.id}: {user.email} ({user.role.value}, {office}).")
+
+
+@click.group("portal-clients")
+def portal_clients() -> None:
+    """Manage the systems allowed to call the portal API."""
+
+
+@portal_clients.command("create")
+@click.argument("name")
+def create_portal_client_command(name: str) -> None:
+    """Create a portal client and print its token (shown this once; only its hash is kept)."""
+    try:
+        client, token = create_portal_client(name)
+    except PortalClientError as error:
+        db.session.rollback()
+        raise click.ClickException(_message(error.args[0])) from error
+    db.session.commit()
+    click.echo(f"Created portal client {client.id}: {client.name}")
+    click.echo(f"Token (shown once, store it in the portal's secrets): {token}")
+
+
+@portal_clients.command("revoke")
+@click.argument("name")
+def revoke_portal_client_command(name: str) -> None:
+    """Revoke a portal client: its token stops working at once."""
+    client = db.session.scalar(select(PortalClient).where(PortalClient.name == name))
+    if client is None:
+        raise click.ClickException(_message(_l("No portal client has this name.")))
+    revoke_portal_client(client)
+    db.session.commit()
+    click.echo(f"Revoked portal client {client.id}: {client.name}")
+
+
+@portal_clients.command("list")
+def list_portal_clients() -> None:
+    """List the portal clients, with when each was last used."""
+    for client in db.session.scalars(select(PortalClient).order_by(PortalClient.name)):
+        state = f"revoked {client.revoked_at:%Y-%m-%d %H:%M} UTC" if client.revoked_at else "active"
+        used = f"{client.last_used_at:%Y-%m-%d %H:%M} UTC" if client.last_used_at else "never"
+        click.echo(f"{client.id:>4}  {client.name:<40} {state:<28} last used: {used}")
 
 
 @click.command("import-cases")

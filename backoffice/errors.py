@@ -5,6 +5,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from backoffice.api import http_error_response, server_error_response
+from backoffice.extensions import db
+
 MESSAGES = {
     400: (_l("Request not understood"), _l("The request could not be understood. Go back and try again.")),
     403: (
@@ -30,6 +33,8 @@ CSRF_MESSAGE = (
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if _is_api_request():
+            return http_error_response(error)
         if isinstance(error, CSRFError):
             title, message = CSRF_MESSAGE
         else:
@@ -39,8 +44,15 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
         app.logger.exception("Unexpected error on %s %s", request.method, request.endpoint)
+        if _is_api_request():
+            db.session.rollback()
+            return server_error_response()
         title, message = MESSAGES[500]
         return _render(title, message, 500)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/")
 
 
 def _render(title, message, status: int):

@@ -37,6 +37,13 @@ class Config:
     RQ_QUEUE = _env("RQ_QUEUE", "backoffice")
     STORAGE_ROOT = _env("STORAGE_ROOT", str(INSTANCE_DIR / "storage"))
 
+    # Screening of PDFs: each parse runs in a child with these limits (PDF-SCREENING.md).
+    SCREENING_MAX_PAGES = int(_env("SCREENING_MAX_PAGES", "10000"))
+    SCREENING_PROCESSES = int(_env("SCREENING_PROCESSES", "2"))
+    SCREENING_MEMORY_MB = int(_env("SCREENING_MEMORY_MB", "1024"))
+    SCREENING_CPU_SECONDS = int(_env("SCREENING_CPU_SECONDS", "60"))
+    SCREENING_WALL_SECONDS = float(_env("SCREENING_WALL_SECONDS", "90"))
+
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/Toronto"
     LANGUAGES = ("en", "fr")

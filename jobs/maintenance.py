@@ -2,12 +2,17 @@
 
 from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
 from backoffice.workflows.notifications import requeue_waiting_notifications
+from backoffice.workflows.screening import requeue_lost_screenings
 from jobs.context import job_context
 
 
 def sweep_once() -> dict[str, list[int]]:
-    """Queue again the job runs and messages that are waiting with no job to carry them."""
-    return {"job_runs": requeue_lost_runs(), "notifications": requeue_waiting_notifications()}
+    """Queue again the job runs, messages and screenings that are waiting with no job to carry them."""
+    return {
+        "job_runs": requeue_lost_runs(),
+        "notifications": requeue_waiting_notifications(),
+        "screenings": requeue_lost_screenings(),
+    }
 
 
 def sweep() -> dict[str, list[int]]:

@@ -15,6 +15,7 @@ from backoffice.models import (
     Division,
     Language,
     Office,
+    PortalAccount,
     Role,
     StaffUser,
 )
@@ -91,3 +92,77 @@ def make_counsel_of_record(case: Case, counsel: Counsel) -> CounselOfRecord:
     db.session.add(link)
     db.session.commit()
     return link
+
+
+def create_portal_client(name: str | None = None) -> str:
+    """A portal client; returns its bearer token."""
+    from backoffice.workflows.portal import create_portal_client as create
+
+    _client, token = create(name or f"Portal {next(_serial)}")
+    db.session.commit()
+    return token
+
+
+def create_portal_account(counsel: Counsel) -> PortalAccount:
+    account = PortalAccount(
+        counsel=counsel, sign_in_provider="gckey", sign_in_subject=f"gckey-{next(_serial)}"
+    )
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def create_filer(office_code: str = "western", division_code: str = "RPD", **case_fields) -> PortalAccount:
+    """Counsel of record on a new active case, with a portal account: who submits documents."""
+    case = create_case(office_code, division_code, **case_fields)
+    counsel = create_counsel()
+    make_counsel_of_record(case, counsel)
+    account = create_portal_account(counsel)
+    account.case = case  # for the test's convenience only
+    return account
+
+
+def pdf_bytes(pages: int = 1, text: str = "A document for the Board.") -> bytes:
+    """A small real PDF made with reportlab, each page numbered in its footer."""
+    from backoffice.devservices.sample_pdfs import PageSpec, build_pdf
+
+    return build_pdf([PageSpec(footer=f"Page {n} of {pages}", lines=[text]) for n in range(1, pages + 1)])
+
+
+def create_submission(
+    account: PortalAccount,
+    kind: str = "written_submission",
+    files: list[tuple[str, bytes]] | None = None,
+    **fields,
+):
+    """A submission received the way the API receives one: files made durable, then the rows."""
+
+    from flask import current_app
+
+    from backoffice.integrations.storage import DocumentStore
+    from backoffice.models import PortalClient
+    from backoffice.workflows import submissions
+    from backoffice.workflows.intake import KeptAttachment
+
+    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    kept = []
+    for filename, content in files or [("document.pdf", pdf_bytes())]:
+        incoming = store.receive()
+        incoming.write(content)
+        kept.append(KeptAttachment(filename, incoming.keep()))
+    client = db.session.scalar(select(PortalClient).limit(1))
+    if client is None:
+        create_portal_client("Portal (tests)")
+        client = db.session.scalar(select(PortalClient).limit(1))
+    request = submissions.check_submission_request(
+        {
+            "portal_account_id": account.public_id,
+            "case_file_number": account.case.file_number,
+            "document_kind": kind,
+            "subject": fields.pop("subject", "A subject"),
+            **fields,
+        }
+    )
+    submission = submissions.record_submission(request, kept, client, submissions.now())
+    db.session.commit()
+    return submission

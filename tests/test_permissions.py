@@ -12,9 +12,18 @@ from backoffice.models import AuditEvent, JobRun
 from backoffice.workflows.message_templates import TEMPLATES
 from backoffice.workflows.notifications import queue_message
 from tests.conftest import csrf_token_from
-from tests.factories import create_case, create_counsel, create_staff, make_counsel_of_record
+from tests.factories import (
+    create_case,
+    create_counsel,
+    create_filer,
+    create_portal_client,
+    create_staff,
+    create_submission,
+    make_counsel_of_record,
+)
 
 PUBLIC = "public"
+PORTAL = "portal client token"
 SIGNED_IN = "signed in"
 ALL_ROLES = {"clerk", "division_member", "supervisor", "national_supervisor", "admin"}
 SUPERVISION = {"supervisor", "national_supervisor", "admin"}
@@ -40,6 +49,9 @@ ACCESS = {
     "staff": ADMINS,
     "office": ADMINS,
     "division": ADMINS,
+    "submission": ALL_ROLES,
+    "portalclient": ADMINS,
+    "api": PORTAL,
 }
 
 PRINCIPALS = {
@@ -83,6 +95,8 @@ def records(app, login_as):
     db.session.commit()
     message = queue_message("invitation", TEMPLATES["invitation"].sample, counsel=counsel, case=case)
     db.session.commit()
+    portal_token = create_portal_client("Portal")
+    submission = create_submission(create_filer("western", "RPD"))
     event_id = db.session.scalar(select(func.max(AuditEvent.id)))
     ids = {
         "case": case.id,
@@ -93,8 +107,25 @@ def records(app, login_as):
         "staff": colleague.id,
         "office": 1,
         "division": 1,
+        "submission": submission.id,
+        "portalclient": 1,
     }
+    clients["portal"] = PortalClient(app, portal_token)
     return clients, ids
+
+
+class PortalClient:
+    """The My Case portal calling with its bearer token, and nothing else."""
+
+    def __init__(self, app, token: str) -> None:
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def open(self, url, method="GET", data=None):
+        return self.client.open(url, method=method, headers=self.headers)
+
+    def get(self, url):
+        return self.open(url)
 
 
 def test_every_route_answers_only_to_the_roles_that_may_use_it(app, client, records):
@@ -121,6 +152,8 @@ def test_every_route_answers_only_to_the_roles_that_may_use_it(app, client, reco
 
 
 def _csrf_token(name: str, client) -> str:
+    if name == "portal":
+        return ""
     page = client.get("/sign-in" if name == "anonymous" else "/admin/")
     return csrf_token_from(page.get_data(as_text=True))
 
@@ -128,6 +161,10 @@ def _csrf_token(name: str, client) -> str:
 def _expectation(allowed, name: str) -> str:
     if allowed == PUBLIC:
         return "served"
+    if allowed == PORTAL:
+        return "served" if name == "portal" else "asked for a token"
+    if name == "portal":
+        return "kept out"
     if name == "anonymous":
         return "asked to sign in"
     if allowed == SIGNED_IN or name in allowed:
@@ -136,6 +173,12 @@ def _expectation(allowed, name: str) -> str:
 
 
 def _meets(expected: str, response) -> bool:
+    if expected == "kept out":  # a bearer token opens nothing outside the API (and has no CSRF token)
+        return response.status_code == 400 or (
+            response.status_code == 302 and response.location.startswith("/sign-in")
+        )
+    if expected == "asked for a token":
+        return response.status_code == 401 and response.get_json()["error"] == "unauthorized"
     if expected == "asked to sign in":
         return response.status_code == 302 and response.location.startswith("/sign-in")
     if expected == "refused":

@@ -5,8 +5,10 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from backoffice.admin import formatters as fmt
 from backoffice.admin.messages import MessageTemplatesView, NotificationView
 from backoffice.admin.pages import CaseImportView, HomeView
+from backoffice.admin.submissions import PortalClientView, SubmissionView
 from backoffice.admin.views import (
     AuditView,
     CaseView,
@@ -17,7 +19,18 @@ from backoffice.admin.views import (
     StaffUserView,
 )
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, Case, Counsel, Division, JobRun, Notification, Office, StaffUser
+from backoffice.models import (
+    AuditEvent,
+    Case,
+    Counsel,
+    Division,
+    JobRun,
+    Notification,
+    Office,
+    PortalClient,
+    StaffUser,
+    Submission,
+)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -27,7 +40,9 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", swatch="default", fluid=True),
     )
+    app.add_template_filter(fmt.in_zone, "in_zone")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
+    admin.add_view(SubmissionView(Submission, db, name=_l("Submissions"), endpoint="submission"))
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
     admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
     admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
@@ -42,6 +57,15 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(
         AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations"))
+    )
+    admin.add_view(
+        PortalClientView(
+            PortalClient,
+            db,
+            name=_l("Portal clients"),
+            endpoint="portalclient",
+            category=_l("Administration"),
+        )
     )
     admin.add_view(
         StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=_l("Administration"))

@@ -4,8 +4,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as babel_format_datetime
+from flask import has_request_context
 from flask_admin.contrib.sqla.filters import DateBetweenFilter
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.models import Division, Office
 
 
 def label(view, context, model, name: str) -> str:
@@ -18,9 +24,29 @@ def instant(view, context, model, name: str) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm zzz") if value else ""
 
 
+def in_zone(value: datetime | None, zone: ZoneInfo | str) -> str:
+    """An instant as read in a given time zone (the office's local time, or Eastern time)."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return babel_format_datetime(value, "yyyy-MM-dd HH:mm zzz", tzinfo=zone, locale=get_locale() or "en")
+
+
 def related_name(view, context, model, name: str) -> str:
     value = getattr(model, name)
     return value.name if value is not None else ""
+
+
+def office_choices() -> list[tuple[int, str]]:
+    if not has_request_context():  # filter options are drawn per request, never at start-up
+        return []
+    return [(office.id, office.name) for office in db.session.scalars(select(Office).order_by(Office.code))]
+
+
+def division_choices() -> list[tuple[int, str]]:
+    if not has_request_context():
+        return []
+    return [(d.id, d.local_code) for d in db.session.scalars(select(Division).order_by(Division.id))]
 
 
 def enum_choices(enum_class) -> Any:

@@ -1,6 +1,5 @@
 """Model screens: cases, counsel, staff users, offices, divisions, audit log and jobs."""
 
-from flask import has_request_context
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
@@ -35,18 +34,6 @@ from backoffice.models import (
 )
 from backoffice.workflows import access
 from backoffice.workflows.accounts import AccountError, check_role_scope, find_staff_by_email, set_password
-
-
-def _offices():
-    if not has_request_context():  # filter options are drawn per request, never at start-up
-        return []
-    return [(office.id, office.name) for office in db.session.scalars(select(Office).order_by(Office.code))]
-
-
-def _divisions():
-    if not has_request_context():
-        return []
-    return [(d.id, d.local_code) for d in db.session.scalars(select(Division).order_by(Division.id))]
 
 
 def _messages_url(**filters: int) -> str | None:
@@ -99,8 +86,8 @@ class CaseView(ScopedModelView):
     @property
     def column_filters(self):
         return [
-            IntEqualFilter(Case.division_id, _l("Division"), options=_divisions),
-            IntEqualFilter(Case.office_id, _l("Regional office"), options=_offices),
+            IntEqualFilter(Case.division_id, _l("Division"), options=fmt.division_choices),
+            IntEqualFilter(Case.office_id, _l("Regional office"), options=fmt.office_choices),
             FilterEqual(Case.status, _l("Status"), options=fmt.enum_choices(CaseStatus)),
             DateBetweenFilter(Case.next_hearing_on, _l("Next hearing")),
         ]
@@ -237,7 +224,7 @@ class StaffUserView(ScopedModelView):
     def column_filters(self):
         return [
             FilterEqual(StaffUser.role, _l("Role"), options=fmt.enum_choices(Role)),
-            IntEqualFilter(StaffUser.office_id, _l("Regional office"), options=_offices),
+            IntEqualFilter(StaffUser.office_id, _l("Regional office"), options=fmt.office_choices),
         ]
 
     def scaffold_form(self):
@@ -356,7 +343,7 @@ class AuditView(ScopedModelView):
         return [
             FilterLike(AuditEvent.action, _l("What")),
             FilterEqual(AuditEvent.record_type, _l("Record type")),
-            IntEqualFilter(AuditEvent.office_id, _l("Regional office"), options=_offices),
+            IntEqualFilter(AuditEvent.office_id, _l("Regional office"), options=fmt.office_choices),
             fmt.InstantDateBetweenFilter(AuditEvent.occurred_at, _l("When")),
         ]
 

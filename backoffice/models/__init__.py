@@ -10,18 +10,35 @@ from backoffice.models.notification import (
     NotificationEvent,
     NotificationStatus,
 )
+from backoffice.models.portal import PortalAccount, PortalAccountStatus, PortalClient
 from backoffice.models.reference import Division, Office
 from backoffice.models.staff import Role, StaffUser
+from backoffice.models.submission import (
+    Attachment,
+    CheckOutcome,
+    CheckResultRecord,
+    DocumentKind,
+    DocumentRule,
+    ReceivedTimeCorrection,
+    Submission,
+    SubmissionStatus,
+    Timeliness,
+)
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "Case",
     "CaseStatus",
     "Channel",
+    "CheckOutcome",
+    "CheckResultRecord",
     "Counsel",
     "CounselKind",
     "CounselOfRecord",
     "Division",
+    "DocumentKind",
+    "DocumentRule",
     "JobRun",
     "JobStatus",
     "Language",
@@ -29,6 +46,13 @@ __all__ = [
     "NotificationEvent",
     "NotificationStatus",
     "Office",
+    "PortalAccount",
+    "PortalAccountStatus",
+    "PortalClient",
+    "ReceivedTimeCorrection",
     "Role",
     "StaffUser",
+    "Submission",
+    "SubmissionStatus",
+    "Timeliness",
 ]

@@ -6,7 +6,7 @@ in their region; a supervisor without an office, and administrators, see the who
 
 from sqlalchemy import Select, exists, or_, select
 
-from backoffice.models import AuditEvent, Case, CounselOfRecord, Notification, Role, StaffUser
+from backoffice.models import AuditEvent, Case, CounselOfRecord, Notification, Role, StaffUser, Submission
 
 # Which roles may open each area of the back office.
 AREAS: dict[str, frozenset[Role]] = {
@@ -16,6 +16,8 @@ AREAS: dict[str, frozenset[Role]] = {
     "case_import": frozenset({Role.ADMIN}),
     "audit": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "messages": frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN}),
+    "submissions": frozenset(Role),
+    "portal_clients": frozenset({Role.ADMIN}),
     "staff": frozenset({Role.ADMIN}),
     "reference_data": frozenset({Role.ADMIN}),
 }
@@ -67,3 +69,13 @@ def scope_notifications(query: Select, user: StaffUser) -> Select:
     if has_national_scope(user):
         return query
     return query.where(Notification.office_id == user.office_id)
+
+
+def scope_submissions(query: Select, user: StaffUser) -> Select:
+    """Submissions are seen like their case: by region, and by division for division members."""
+    if has_national_scope(user):
+        return query
+    query = query.where(Submission.office_id == user.office_id)
+    if user.role is Role.DIVISION_MEMBER:
+        query = query.where(Submission.division_id == user.division_id)
+    return query

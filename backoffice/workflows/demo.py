@@ -167,8 +167,8 @@ def _queue_demo_messages() -> None:
     """A few messages, so that the outbox shows each channel: emails and an SMS are sent by the
     worker as soon as it runs; a letter waits to be printed."""
     from backoffice.models import Channel
-    from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
-    from backoffice.workflows.notifications import queue_message
+    from backoffice.workflows.message_templates import TEMPLATES
+    from backoffice.workflows.notifications import counsel_values, queue_message
 
     db.session.flush()
     first_case_per_office = {}
@@ -176,12 +176,7 @@ def _queue_demo_messages() -> None:
         first_case_per_office.setdefault(case.office_id, case)
     for case in first_case_per_office.values():
         counsel = case.counsel_of_record[0].counsel
-        values = {
-            "counsel_name": counsel.full_name,
-            "office_name": {"en": case.office.name_en, "fr": case.office.name_fr},
-            "office_mailbox": case.office.mailbox,
-            "help_desk": HELP_DESK,
-        }
+        values = counsel_values(counsel, case.office)
         queue_message("invitation", values, counsel=counsel, case=case)
         if case.office.code == "western":
             queue_message("invitation", values, counsel=counsel, case=case, channel=Channel.MAIL)

@@ -25,12 +25,13 @@ from backoffice.models import (
     Notification,
     NotificationEvent,
     NotificationStatus,
+    Office,
     StaffUser,
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.message_rendering import BILINGUAL, MASK, RenderedMessage, render_message
-from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
 
 DELIVER_JOB = "jobs.notifications.deliver"
 WAITING = (NotificationStatus.QUEUED, NotificationStatus.RETRYING)
@@ -81,6 +82,16 @@ def queue_message(
     if not channel.is_letter:
         queue.enqueue_after_commit(DELIVER_JOB, notification.id)
     return notification
+
+
+def counsel_values(counsel: Counsel, office: Office) -> dict[str, Any]:
+    """The values every message to counsel carries: who they are and which office to write to."""
+    return {
+        "counsel_name": counsel.full_name,
+        "office_name": {"en": office.name_en, "fr": office.name_fr},
+        "office_mailbox": office.mailbox,
+        "help_desk": HELP_DESK,
+    }
 
 
 def _preferred_channel(counsel: Counsel, channels: tuple[str, ...]) -> Channel:

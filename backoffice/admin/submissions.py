@@ -1,0 +1,186 @@
+"""Screens for submissions from the portal: the list, a submission with its received times, deadline and
+check results, its attachments to download, and a supervisor's correction of a received time; and the
+portal clients allowed to call the API."""
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from backoffice.admin import formatters as fmt
+from backoffice.admin.base import ScopedModelView
+from backoffice.extensions import db
+from backoffice.integrations.storage import DocumentStore
+from backoffice.models import (
+    CheckOutcome,
+    DocumentKind,
+    PortalClient,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Timeliness,
+)
+from backoffice.workflows import access
+from backoffice.workflows.audit import record_event
+from backoffice.workflows.portal import revoke_portal_client
+from backoffice.workflows.submissions import correct_received_time
+from backoffice.workflows.timeliness import EASTERN
+
+
+class CorrectionForm(FlaskForm):
+    corrected_at = DateTimeLocalField(
+        _l("Corrected My Case timestamp (Eastern time)"), validators=[DataRequired()], format="%Y-%m-%dT%H:%M"
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class SubmissionView(ScopedModelView):
+    area = "submissions"
+    details_template = "admin/submission_details.html"
+    column_list = (
+        "received_at",
+        "case",
+        "document_kind",
+        "subject",
+        "counsel",
+        "office",
+        "status",
+        "timeliness",
+        "screening_outcome",
+    )
+    column_export_list = column_list
+    column_labels = {
+        "received_at": _l("Received (Eastern)"),
+        "case": _l("Case"),
+        "document_kind": _l("Kind"),
+        "subject": _l("Subject"),
+        "counsel": _l("Counsel"),
+        "office": _l("Regional office"),
+        "status": _l("Status"),
+        "timeliness": _l("On time?"),
+        "screening_outcome": _l("Automated checks"),
+    }
+    column_default_sort = ("received_at", True)
+    column_sortable_list = ("received_at", "status")
+    column_searchable_list = ("subject",)
+    column_formatters = {
+        "received_at": fmt.instant,
+        "document_kind": fmt.label,
+        "status": fmt.label,
+        "timeliness": fmt.label,
+        "screening_outcome": fmt.label,
+        "office": fmt.related_name,
+    }
+    column_formatters_export = column_formatters
+
+    FILTER_ORDER = ("status", "document_kind", "timeliness", "screening_outcome", "office", "case")
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(Submission.status, _l("Status"), options=fmt.enum_choices(SubmissionStatus)),
+            FilterEqual(Submission.document_kind, _l("Kind"), options=fmt.enum_choices(DocumentKind)),
+            FilterEqual(Submission.timeliness, _l("On time?"), options=fmt.enum_choices(Timeliness)),
+            FilterEqual(
+                Submission.screening_outcome, _l("Automated checks"), options=fmt.enum_choices(CheckOutcome)
+            ),
+            IntEqualFilter(Submission.office_id, _l("Regional office"), options=fmt.office_choices),
+            IntEqualFilter(Submission.case_id, _l("Case")),
+        ]
+
+    def scope(self, query):
+        return access.scope_submissions(query, current_user)
+
+    def render(self, template, **kwargs):
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            kwargs.update(self._details(record))
+        return super().render(template, **kwargs)
+
+    def _details(self, submission: Submission) -> dict:
+        by_attachment: dict[int | None, list] = {}
+        for result in submission.check_results:
+            by_attachment.setdefault(result.attachment_id, []).append(result)
+        return {
+            "eastern": EASTERN,
+            "results_by_attachment": by_attachment,
+            "correction_form": CorrectionForm() if self._may_correct() else None,
+        }
+
+    def _may_correct(self) -> bool:
+        return current_user.role is Role.SUPERVISOR
+
+    @expose("/attachment/")
+    def attachment_view(self):
+        """Download an attachment of a submission in scope; it is never shown inline (it may be hostile)."""
+        submission = self.get_one(request.args.get("id"))
+        position = request.args.get("position", type=int)
+        attachment = next((item for item in submission.attachments if item.position == position), None)
+        if attachment is None:
+            abort(404)
+        record_event("attachment.downloaded", record=submission, after={"attachment": attachment.public_id})
+        db.session.commit()
+        path = DocumentStore(self._storage_root()).path_for(attachment.sha256)
+        response = send_file(
+            path, mimetype="application/pdf", as_attachment=True, download_name=attachment.filename
+        )
+        response.headers["Content-Security-Policy"] = "sandbox"
+        return response
+
+    @staticmethod
+    def _storage_root() -> str:
+        from flask import current_app
+
+        return current_app.config["STORAGE_ROOT"]
+
+    @expose("/correct-received-time/", methods=("POST",))
+    def correct_view(self):
+        submission = self.get_one(request.form.get("id"))
+        if not self._may_correct():
+            abort(403)
+        form = CorrectionForm()
+        if not form.validate_on_submit():
+            flash(_("Give the corrected time and the reason."), "error")
+            return redirect(url_for(".details_view", id=submission.id))
+        corrected = form.corrected_at.data.replace(tzinfo=EASTERN)
+        correct_received_time(submission, corrected, form.reason.data, current_user._get_current_object())
+        db.session.commit()
+        flash(_("The received time is corrected; the original is kept."), "success")
+        return redirect(url_for(".details_view", id=submission.id))
+
+
+class PortalClientView(ScopedModelView):
+    """The systems allowed to call the portal API. Created with `flask portal-clients create`; revoked here."""
+
+    area = "portal_clients"
+    can_export = False
+    details_template = "admin/portal_client_details.html"
+    column_list = ("name", "created_at", "last_used_at", "revoked_at")
+    column_labels = {
+        "name": _l("Name"),
+        "created_at": _l("Created"),
+        "last_used_at": _l("Last used"),
+        "revoked_at": _l("Revoked"),
+    }
+    column_formatters = {"created_at": fmt.instant, "last_used_at": fmt.instant, "revoked_at": fmt.instant}
+    column_details_list = column_list
+
+    def render(self, template, **kwargs):
+        if template == self.details_template:
+            kwargs["action_form"] = FlaskForm()
+        return super().render(template, **kwargs)
+
+    @expose("/revoke/", methods=("POST",))
+    def revoke_view(self):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        client: PortalClient = self.get_one(request.form.get("id"))
+        revoke_portal_client(client, actor_label=current_user.email)
+        db.session.commit()
+        flash(_("The portal client is revoked: its token no longer works."), "success")
+        return redirect(url_for(".details_view", id=client.id))

@@ -1,0 +1,159 @@
+"""Portal API: counsel's cases, and submissions (streamed intake, then their status and check results)."""
+
+from flask import current_app, g, jsonify, request, url_for
+from sqlalchemy import select
+
+from backoffice.api import bp
+from backoffice.extensions import db
+from backoffice.integrations.storage import DocumentStore
+from backoffice.models import AuditEvent, Submission, SubmissionStatus
+from backoffice.workflows import submissions
+from backoffice.workflows.intake import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, receive_upload
+from backoffice.workflows.portal import cases_of_account, find_portal_account
+from backoffice.workflows.refusals import Refusal
+from backoffice.workflows.timeliness import EASTERN
+
+REQUEST_CEILING = MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES + 2 * 1024 * 1024
+
+
+@bp.get("/accounts/<portal_account_id>/cases")
+def account_cases(portal_account_id: str):
+    account = find_portal_account(portal_account_id)
+    if account is None:
+        raise Refusal("not_found")
+    return jsonify([_case_json(case) for case in cases_of_account(account)])
+
+
+def _case_json(case) -> dict:
+    return {
+        "file_number": case.file_number,
+        "division": case.division.code,
+        "office": case.office.code,
+        "appeal_filed": case.appeal_filed_on is not None,
+    }
+
+
+@bp.post("/submissions")
+def create_submission():
+    """Stream the upload to storage, check it, make the files durable, then commit the rows."""
+    boundary = _multipart_boundary()
+    request.max_content_length = REQUEST_CEILING
+    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    upload = receive_upload(request.stream, boundary, store, submissions.check_fields_early)
+    try:
+        submission_request = submissions.check_submission_request(upload.fields)
+        if not upload.attachments:
+            raise Refusal("no_attachments")
+        kept = upload.keep()
+        received_at = submissions.now()  # the last byte is now durable
+        submission = submissions.record_submission(submission_request, kept, g.portal_client, received_at)
+        db.session.commit()
+    except BaseException:
+        upload.discard()
+        raise
+    location = url_for("api.get_submission", submission_id=submission.public_id)
+    return jsonify(submission_json(submission)), 201, {"Location": location}
+
+
+def _multipart_boundary() -> bytes:
+    if request.mimetype != "multipart/form-data" or not request.mimetype_params.get("boundary"):
+        raise Refusal("malformed_request", reason="multipart/form-data with a boundary is expected")
+    return request.mimetype_params["boundary"].encode("latin-1")
+
+
+@bp.get("/submissions/<submission_id>")
+def get_submission(submission_id: str):
+    submission = db.session.scalar(select(Submission).where(Submission.public_id == submission_id[:36]))
+    if submission is None:
+        raise Refusal("not_found")
+    return jsonify(submission_json(submission, with_history=True))
+
+
+def submission_json(submission: Submission, with_history: bool = False) -> dict:
+    body = {
+        "id": submission.public_id,
+        "status": submission.status.value,
+        "case_file_number": submission.case.file_number,
+        "document_kind": submission.document_kind.value,
+        **_received_times(submission),
+        "office": submission.office.code,
+        "attachments": [
+            {"id": item.public_id, "filename": item.filename, "size": item.size, "sha256": item.sha256}
+            for item in submission.attachments
+        ],
+        "timeliness": _timeliness_json(submission),
+    }
+    if submission.resubmission_of is not None:
+        body["resubmission_of"] = {
+            "id": submission.resubmission_of.public_id,
+            **_received_times(submission.resubmission_of),
+        }
+    if with_history:
+        body["decisions"] = _decisions_json(submission)
+        body["checks"] = _checks_json(submission)
+    return body
+
+
+DECISIONS = {
+    "submission.accept_to_division": ("registry", "accepted"),
+    "submission.reject_by_registry": ("registry", "rejected"),
+    "submission.accept_by_division": ("division", "accepted"),
+    "submission.reject_by_division": ("division", "rejected"),
+}
+
+
+def _decisions_json(submission: Submission) -> list[dict]:
+    """Decisions are the registry's and division's transitions, read from the audit trail."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.record_type == Submission.__tablename__,
+            AuditEvent.record_id == str(submission.id),
+            AuditEvent.action.in_(DECISIONS),
+        )
+        .order_by(AuditEvent.id)
+    )
+    return [
+        {
+            "by": DECISIONS[event.action][0],
+            "decision": DECISIONS[event.action][1],
+            "decided_at": event.occurred_at.astimezone(EASTERN).isoformat(),
+            "reasons": (event.after or {}).get("reasons", []),
+        }
+        for event in events
+    ]
+
+
+def _received_times(submission: Submission) -> dict:
+    return {
+        "received_at": submission.received_at.astimezone(EASTERN).isoformat(),
+        "received_at_local": submission.received_at.astimezone(submission.office.zone).isoformat(),
+    }
+
+
+def _timeliness_json(submission: Submission) -> dict:
+    rule = submission.deadline_rule
+    return {
+        "status": submission.timeliness.value,
+        "deadline": submission.deadline_on.isoformat() if submission.deadline_on else None,
+        "rule": rule.code if rule else None,
+        "citation_en": rule.citation_en if rule else None,
+        "citation_fr": rule.citation_fr if rule else None,
+    }
+
+
+def _checks_json(submission: Submission) -> list[dict]:
+    if submission.status in (SubmissionStatus.RECEIVED, SubmissionStatus.SCREENING):
+        return []
+    positions = {attachment.id: attachment.public_id for attachment in submission.attachments}
+    return [
+        {
+            "attachment_id": positions.get(result.attachment_id),
+            "code": result.code,
+            "outcome": result.outcome.value,
+            "message_en": result.message_en,
+            "message_fr": result.message_fr,
+        }
+        for result in submission.check_results
+        if result.for_counsel
+    ]

@@ -1,0 +1,189 @@
+"""Screening a submission: read each attachment safely, run the checks, store the results, hand it to registry.
+
+Idempotent: an attachment already screened is not read again, and a submission that has moved on is left
+alone, so a job that runs twice does no harm. A failed check informs the clerk; it decides nothing.
+"""
+
+import time
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from backoffice import queue
+from backoffice.extensions import db
+from backoffice.integrations.storage import DocumentStore
+from backoffice.models import (
+    Attachment,
+    AuditEvent,
+    CheckOutcome,
+    CheckResultRecord,
+    Submission,
+    SubmissionStatus,
+)
+from backoffice.models.types import utcnow
+from backoffice.workflows import submissions
+from backoffice.workflows.audit import record_event
+from backoffice.workflows.checks import (
+    CheckContext,
+    CheckResult,
+    Outcome,
+    check_proof_of_service,
+    run_document_checks,
+    worst_outcome,
+)
+from backoffice.workflows.pdf_reading import ReadingSettings, read_document
+from backoffice.workflows.sandbox import Limits
+
+
+def screen_submission(submission_id: int) -> SubmissionStatus | None:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return None
+    if submission.status is SubmissionStatus.RECEIVED:
+        submissions.fire(submission, "start_screening")
+        db.session.commit()
+    if submission.status is not SubmissionStatus.SCREENING:
+        return submission.status
+    context = check_context(submission)
+    for attachment in submission.attachments:
+        if attachment.screened_at is None:
+            screen_attachment(attachment, context)
+            db.session.commit()
+    _finish(submission, context)
+    db.session.commit()
+    return submission.status
+
+
+def check_context(submission: Submission) -> CheckContext:
+    rule = submission.deadline_rule
+    return CheckContext(
+        document_kind=submission.document_kind.value,
+        division=submission.division.code,
+        file_numbers=frozenset({submission.case.file_number}),
+        ucis=frozenset({submission.case.uci} if submission.case.uci else set()),
+        proof_of_service_declared=submission.proof_of_service is not None,
+        proof_of_service_required=bool(rule and rule.proof_of_service_required),
+        attachment_count=len(submission.attachments),
+    )
+
+
+def screen_attachment(attachment: Attachment, context: CheckContext) -> list[CheckResult]:
+    started = time.monotonic()
+    path = DocumentStore(current_app.config["STORAGE_ROOT"]).path_for(attachment.sha256)
+    document = read_document(Path(path), attachment.filename, attachment.size, reading_settings())
+    results = run_document_checks(document, context)
+    db.session.execute(delete(CheckResultRecord).where(CheckResultRecord.attachment_id == attachment.id))
+    for result in results:
+        db.session.add(_record(attachment.submission_id, attachment.id, result))
+    attachment.page_count = document.page_count
+    attachment.screening_outcome = CheckOutcome(worst_outcome(results).value)
+    attachment.screening_seconds = round(time.monotonic() - started, 3)
+    attachment.screened_at = utcnow()
+    return results
+
+
+def reading_settings() -> ReadingSettings:
+    config = current_app.config
+    return ReadingSettings(
+        max_pages=config["SCREENING_MAX_PAGES"],
+        processes=config["SCREENING_PROCESSES"],
+        limits=Limits(
+            memory_bytes=config["SCREENING_MEMORY_MB"] * 1024 * 1024,
+            cpu_seconds=config["SCREENING_CPU_SECONDS"],
+            wall_seconds=config["SCREENING_WALL_SECONDS"],
+        ),
+    )
+
+
+def _finish(submission: Submission, context: CheckContext) -> None:
+    db.session.execute(
+        delete(CheckResultRecord).where(
+            CheckResultRecord.submission_id == submission.id, CheckResultRecord.attachment_id.is_(None)
+        )
+    )
+    rule = submission.deadline_rule
+    citation = (rule.citation_en, rule.citation_fr) if rule else None
+    service = check_proof_of_service(context, citation)
+    if service is not None:
+        db.session.add(_record(submission.id, None, service))
+    db.session.flush()
+    outcomes = db.session.scalars(
+        select(CheckResultRecord.outcome).where(CheckResultRecord.submission_id == submission.id)
+    ).all()
+    submission.screening_outcome = max(
+        outcomes, key=lambda outcome: outcome.severity, default=CheckOutcome.PASS
+    )
+    submission.screening_finished_at = utcnow()
+    submissions.fire(submission, "finish_screening", outcome=submission.screening_outcome.value)
+
+
+def _record(submission_id: int, attachment_id: int | None, result: CheckResult) -> CheckResultRecord:
+    return CheckResultRecord(
+        submission_id=submission_id,
+        attachment_id=attachment_id,
+        code=result.code,
+        outcome=CheckOutcome(result.outcome.value),
+        message_en=result.message_en,
+        message_fr=result.message_fr,
+        details=result.details,
+        for_counsel=result.for_counsel,
+    )
+
+
+MAX_SCREENING_REQUEUES = 3
+
+
+def requeue_lost_screenings() -> list[int]:
+    """Queue again each submission waiting for screening with no job to carry it.
+
+    After a few losses the remaining attachments get a failed "readable" result and the submission goes to
+    registry anyway: a clerk sees it, rather than it waiting for ever.
+    """
+    requeued = []
+    waiting = select(Submission).where(
+        Submission.status.in_([SubmissionStatus.RECEIVED, SubmissionStatus.SCREENING])
+    )
+    for submission in db.session.scalars(waiting).all():
+        job_id = submissions.screening_job_id(submission.id)
+        if queue.job_is_waiting_or_running(job_id):
+            continue
+        losses = _count_requeues(submission)
+        if losses >= MAX_SCREENING_REQUEUES:
+            _give_up(submission)
+            continue
+        record_event("submission.screening_requeued", record=submission, after={"attempt": losses + 1})
+        queue.enqueue_after_commit(submissions.SCREEN_JOB, submission.id, job_id=job_id)
+        requeued.append(submission.id)
+    db.session.commit()
+    return requeued
+
+
+def _count_requeues(submission: Submission) -> int:
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.record_type == Submission.__tablename__,
+            AuditEvent.record_id == str(submission.id),
+            AuditEvent.action == "submission.screening_requeued",
+        )
+    )
+
+
+def _give_up(submission: Submission) -> None:
+    if submission.status is SubmissionStatus.RECEIVED:
+        submissions.fire(submission, "start_screening")
+    for attachment in submission.attachments:
+        if attachment.screened_at is None:
+            db.session.add(_record(submission.id, attachment.id, UNSCREENED))
+            attachment.screening_outcome = CheckOutcome.FAILURE
+            attachment.screened_at = utcnow()
+    _finish(submission, check_context(submission))
+
+
+UNSCREENED = CheckResult(
+    "readable",
+    Outcome.FAILURE,
+    "The automated checks could not finish on this file after several tries; a clerk must open it.",
+    "Les contrôles automatisés n'ont pas pu se terminer sur ce fichier après plusieurs essais; un commis doit l'ouvrir.",
+    {"problem": "not_screened"},
+)
