@@ -74,3 +74,44 @@ def test_clerk_signs_in_opens_cases_and_switches_to_french(app, live_server, bro
 
     page.goto(f"{live_server}/admin/")  # the choice is remembered on the next page
     assert page.get_by_text("Travail relevant de votre compétence").is_visible()
+
+
+def test_a_clerk_reads_the_automated_checks_of_a_submission_in_french(
+    app, live_server, browser, monkeypatch, run_worker
+):
+    from datetime import UTC, datetime
+
+    from backoffice.devservices import sample_pdfs
+    from backoffice.workflows import submissions
+    from tests.factories import create_filer, create_submission
+
+    monkeypatch.setattr(submissions, "now", lambda: datetime(2021, 4, 2, 5, 0, tzinfo=UTC))  # 01:00 Eastern
+    clerk = create_staff("clerk", "western", full_name="Claire Clerk")
+    submission = create_submission(
+        create_filer("western", "RPD"),
+        files=[("notice.pdf", sample_pdfs.notice_of_appeal("en"))],
+        subject="Notice of appeal sent by mistake",
+    )
+    run_worker()  # the automated checks run in the real worker
+    page = browser.new_page(locale="en-CA")
+    page.goto(f"{live_server}/admin/")
+    page.get_by_label("Email").fill(clerk.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/admin/**")
+
+    page.get_by_test_id("language-switch").first.click()
+    page.wait_for_load_state()
+    assert "Claire Clerk · Commis du greffe" in page.get_by_test_id("who-am-i").inner_text()
+    page.locator('nav a[href="/admin/submission/"]').first.click()
+    page.wait_for_url(f"{live_server}/admin/submission/**")
+    assert page.get_by_text(submission.subject).is_visible()
+    page.locator(f'a[href^="/admin/submission/details/?id={submission.id}&"]').first.click()
+    page.wait_for_url(f"{live_server}/admin/submission/details/**")
+
+    check = page.get_by_test_id("attachment-1").get_by_test_id("check-notice_of_appeal")
+    assert "Ce document semble être un avis d'appel (page 1)." in check.inner_text()
+    assert "2021-04-02 01:00" in page.get_by_test_id("received-eastern").inner_text()
+    assert "2021-04-01 22:00" in page.get_by_test_id("received-local").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "submission-checks-fr.png"), full_page=True)

@@ -5,7 +5,7 @@ import json
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser
+from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser, Submission
 from backoffice.workflows.demo import DEMO_PASSWORD
 from tests.conftest import sign_in
 
@@ -74,6 +74,30 @@ def test_seed_demo_loads_every_role_office_and_division_once(app, client):
     clerk = next(p for p in first["staff"] if p["role"] == "clerk" and p["office"] == "western")
     assert clerk["password"] == DEMO_PASSWORD
     assert sign_in(client, clerk["email"], clerk["password"]).status_code == 302
+
+
+def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app, client):
+    first = json.loads(invoke(app, "seed-demo", "--json").output)
+    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    assert first["portal_accounts"] == second["portal_accounts"]
+    offices = {case["office"] for account in first["portal_accounts"] for case in account["cases"]}
+    assert offices == {"western", "central", "eastern"}
+    western_rpd = [
+        account
+        for account in first["portal_accounts"]
+        if any(case["office"] == "western" and case["division"] == "RPD" for case in account["cases"])
+    ]
+    assert western_rpd
+    account = western_rpd[0]
+    old = client.get(
+        f"/api/v1/accounts/{account['id']}/cases", headers={"Authorization": f"Bearer {first['portal_token']}"}
+    )
+    assert old.status_code == 401  # the second run revoked the first demo token
+    new = client.get(
+        f"/api/v1/accounts/{account['id']}/cases", headers={"Authorization": f"Bearer {second['portal_token']}"}
+    )
+    assert new.get_json() == account["cases"]
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 4  # demo submissions, once
 
 
 def test_seed_demo_is_refused_in_production(app):

@@ -13,7 +13,7 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView
+from backoffice.admin.base import ScopedModelView, refuse
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
@@ -142,7 +142,7 @@ class SubmissionView(ScopedModelView):
     def correct_view(self):
         submission = self.get_one(request.form.get("id"))
         if not self._may_correct():
-            abort(403)
+            refuse("role", area=self.area)  # audited like every other refusal
         form = CorrectionForm()
         if not form.validate_on_submit():
             flash(_("Give the corrected time and the reason."), "error")

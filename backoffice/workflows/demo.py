@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from backoffice.devservices import sample_pdfs
 from backoffice.extensions import db
 from backoffice.models import (
     Case,
@@ -19,8 +20,11 @@ from backoffice.models import (
     Division,
     Language,
     Office,
+    PortalAccount,
+    PortalClient,
     Role,
     StaffUser,
+    Submission,
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.accounts import create_staff_user
@@ -86,9 +90,94 @@ def load_demo_data() -> dict[str, Any]:
         _create_staff(plan)
         _create_cases_and_counsel()
         _queue_demo_messages()
+        _create_portal_accounts()
         record_event("demo_data.loaded", actor_label=COMMAND_LINE)
         db.session.commit()
-    return _summary(plan)
+    token = _fresh_portal_token()
+    if db.session.scalar(select(Submission.id).limit(1)) is None:
+        _create_demo_submissions()
+    db.session.commit()
+    return {"portal_token": token, **_summary(plan)}
+
+
+DEMO_CLIENT = "My Case portal (demo)"
+
+
+def _fresh_portal_token() -> str:
+    """Only hashes of tokens are kept, so each run revokes the earlier demo clients and issues a new token."""
+    from backoffice.workflows.portal import create_portal_client, revoke_portal_client
+
+    earlier = db.session.scalars(select(PortalClient).where(PortalClient.name.startswith(DEMO_CLIENT))).all()
+    for client in earlier:
+        revoke_portal_client(client)
+    _client, token = create_portal_client(f"{DEMO_CLIENT} {len(earlier) + 1}")
+    return token
+
+
+def _create_portal_accounts() -> None:
+    """Every demo counsel already has a portal account, as if they had registered."""
+    for counsel in db.session.scalars(select(Counsel).order_by(Counsel.id)):
+        db.session.add(
+            PortalAccount(
+                counsel=counsel, sign_in_provider="gckey", sign_in_subject=f"demo-{counsel.external_id}"
+            )
+        )
+    db.session.flush()
+
+
+# Kind, subject and the document: a clean disclosure, one missing its table of contents, a notice of appeal
+# sent by mistake, and a letter mentioning another file, so that the checks show each outcome.
+DEMO_SUBMISSIONS = [
+    (
+        "disclosure",
+        "Country conditions evidence",
+        lambda: sample_pdfs.disclosure_bundle([("NDP item 2.1", 6), ("NDP item 7.3", 4)]),
+    ),
+    (
+        "disclosure",
+        "Identity documents",
+        lambda: sample_pdfs.disclosure_bundle([("Passport", 2), ("Birth certificate", 2)], with_toc=False),
+    ),
+    ("written_submission", "Notice of appeal", lambda: sample_pdfs.notice_of_appeal("fr")),
+    (
+        "application",
+        "Change of address",
+        lambda: sample_pdfs.form_document(
+            ["Notice of change of address", "Application to change the date or time of a proceeding"]
+        ),
+    ),
+]
+
+
+def _create_demo_submissions() -> None:
+    from backoffice.integrations.storage import DocumentStore
+    from backoffice.workflows import submissions
+    from backoffice.workflows.intake import KeptAttachment
+
+    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    client = db.session.scalar(select(PortalClient).where(PortalClient.revoked_at.is_(None)))
+    cases = db.session.scalars(
+        select(Case)
+        .join(Division)
+        .where(Case.status == CaseStatus.ACTIVE, Division.code == "RPD")
+        .order_by(Case.id)
+    ).all()
+    for (kind, subject, make), case in zip(DEMO_SUBMISSIONS, cases * 2, strict=False):
+        incoming = store.receive()
+        incoming.write(make())
+        kept = [KeptAttachment(f"{subject.lower().replace(' ', '-')}.pdf", incoming.keep())]
+        account = db.session.scalar(
+            select(PortalAccount).where(PortalAccount.counsel_id == case.counsel_of_record[0].counsel_id)
+        )
+        request = submissions.check_submission_request(
+            {
+                "portal_account_id": account.public_id,
+                "case_file_number": case.file_number,
+                "document_kind": kind,
+                "subject": subject,
+            }
+        )
+        submissions.record_submission(request, kept, client, submissions.now())
 
 
 FIRST_NAMES = (
@@ -220,6 +309,7 @@ def _summary(plan: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for p in plan
         ],
+        "portal_accounts": _portal_accounts_summary(),
         "cases": [
             {
                 "file_number": case.file_number,
@@ -231,3 +321,25 @@ def _summary(plan: list[dict[str, Any]]) -> dict[str, Any]:
             for case in cases
         ],
     }
+
+
+def _portal_accounts_summary() -> list[dict[str, Any]]:
+    from backoffice.workflows.portal import cases_of_account
+
+    accounts = db.session.scalars(select(PortalAccount).order_by(PortalAccount.id)).all()
+    return [
+        {
+            "id": account.public_id,
+            "counsel": account.counsel.full_name,
+            "cases": [
+                {
+                    "file_number": case.file_number,
+                    "division": case.division.code,
+                    "office": case.office.code,
+                    "appeal_filed": case.appeal_filed_on is not None,
+                }
+                for case in cases_of_account(account)
+            ],
+        }
+        for account in accounts
+    ]

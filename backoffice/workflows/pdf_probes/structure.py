@@ -297,7 +297,12 @@ def _ascii_hex(data: bytes) -> bytes:
 
 
 def _with_peak_memory(answer: dict) -> dict:
-    answer["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """This process's own peak (VmHWM starts afresh at exec; ru_maxrss would carry the parent's)."""
+    try:
+        with open("/proc/self/status") as status:
+            answer["peak_kb"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        answer["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return answer
 
 
