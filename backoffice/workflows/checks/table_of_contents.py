@@ -56,13 +56,13 @@ def read_entry(line: str) -> Entry | None:
     return Entry(line[: match.start()].rstrip(" .,:;…·_-–\t"), first, int(match[2] or first))
 
 
-def find_table_of_contents(pages_text: list[str]) -> TableOfContents | None:
+def find_table_of_contents(pages_text: list[str], min_entries: int = MIN_ENTRIES) -> TableOfContents | None:
     for index, text in enumerate(pages_text):
         lines = text.splitlines()
         for position, line in enumerate(lines):
             if len(line.strip()) <= HEADING_MAX_LENGTH and HEADING.fullmatch(fold(line)):
                 entries = _entries(lines[position + 1 :]) + _continued_entries(pages_text[index + 1 :])
-                if len(entries) >= MIN_ENTRIES and _mostly_ascending(entries):
+                if len(entries) >= min_entries and _mostly_ascending(entries):
                     return TableOfContents(index + 1, entries)
     return None
 
@@ -100,7 +100,8 @@ def check_table_of_contents(document: DocumentFacts, context: CheckContext) -> C
         return None
     documents = count_documents(document)
     details: dict[str, Any] = {"documents": documents, "bookmarks": document.bookmarks}
-    table = find_table_of_contents(document.first_pages_text)
+    # A bundle of two documents lists two entries; three are asked for otherwise, as a heading alone proves little.
+    table = find_table_of_contents(document.first_pages_text, max(2, min(MIN_ENTRIES, documents)))
     if table is None:
         return _without_table(documents, details)
     details |= {"table_of_contents_page": table.page, "entries": len(table.entries)}

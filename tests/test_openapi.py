@@ -1,0 +1,89 @@
+"""The OpenAPI document at /api/v1/openapi.json stays true: every route is in it, and real answers match it."""
+
+import io
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.factories import create_filer, create_portal_client, pdf_bytes
+
+
+@pytest.fixture
+def api(app):
+    token = create_portal_client("My Case portal")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    document = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    return client, headers, document
+
+
+def conforms(document: dict, schema_name: str, instance) -> None:
+    schema = {**document, "$ref": f"#/components/schemas/{schema_name}"}
+    errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=str)
+    assert not errors, "\n".join(error.message for error in errors)
+
+
+def response_schema(document: dict, path: str, method: str, status: int) -> dict:
+    return document["paths"][path][method]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+
+def test_every_api_route_is_described_with_its_methods(app, api):
+    _client, _headers, document = api
+    routes = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = rule.rule.replace("<", "{").replace(">", "}")
+            routes[path] = {method.lower() for method in rule.methods - {"HEAD", "OPTIONS"}}
+    described = {path: set(operations) for path, operations in document["paths"].items()}
+    assert routes == described
+
+
+def test_the_document_is_valid_openapi_3_1_with_bearer_security(api):
+    _client, _headers, document = api
+    assert document["openapi"].startswith("3.1")
+    assert document["components"]["securitySchemes"]["portalClient"] == {"type": "http", "scheme": "bearer"}
+    for schema in document["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_real_answers_match_the_document(app, api, run_worker):
+    client, headers, document = api
+    filer = create_filer("western", "RPD")
+    created = client.post(
+        "/api/v1/submissions",
+        data={
+            "portal_account_id": filer.public_id,
+            "case_file_number": filer.case.file_number,
+            "document_kind": "written_submission",
+            "subject": "Change of address",
+            "attachments": [(io.BytesIO(pdf_bytes()), "letter.pdf")],
+        },
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 201
+    conforms(document, "Submission", created.get_json())
+    run_worker()
+    submission = client.get(f"/api/v1/submissions/{created.get_json()['id']}", headers=headers).get_json()
+    assert submission["checks"]
+    conforms(document, "SubmissionWithHistory", submission)
+    cases = client.get(f"/api/v1/accounts/{filer.public_id}/cases", headers=headers).get_json()
+    conforms(document, "Case", cases[0])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers_kind"),
+    [
+        ("get", "/api/v1/submissions/unknown", "token"),
+        ("get", "/api/v1/accounts/unknown/cases", "token"),
+        ("post", "/api/v1/submissions", "none"),
+        ("post", "/api/v1/submissions", "token"),
+    ],
+)
+def test_errors_have_the_documented_body(api, method, path, headers_kind):
+    client, headers, document = api
+    response = client.open(path, method=method.upper(), headers=headers if headers_kind == "token" else {})
+    assert response.status_code in (400, 401, 404)
+    conforms(document, "Error", response.get_json())
+    template = path.replace("unknown", "{submission_id}" if "submissions/" in path else "{portal_account_id}")
+    assert str(response.status_code) in document["paths"][template][method]["responses"]
