@@ -148,9 +148,15 @@ def _submission_fields(app) -> tuple[str, dict]:
         case = db.session.scalar(
             select(Case).where(Case.office_id == western.id, Case.status == CaseStatus.ACTIVE)
         )
-        counsel = Counsel(external_id=f"C-UPLOAD-{os.getpid()}-{time.monotonic_ns()}", full_name="Upload Counsel", kind=CounselKind.LAWYER)
+        counsel = Counsel(
+            external_id=f"C-UPLOAD-{os.getpid()}-{time.monotonic_ns()}",
+            full_name="Upload Counsel",
+            kind=CounselKind.LAWYER,
+        )
         db.session.add_all([counsel, CounselOfRecord(case=case, counsel=counsel)])
-        account = PortalAccount(counsel=counsel, sign_in_provider="gckey", sign_in_subject=f"bench-upload-{time.monotonic_ns()}")
+        account = PortalAccount(
+            counsel=counsel, sign_in_provider="gckey", sign_in_subject=f"bench-upload-{time.monotonic_ns()}"
+        )
         db.session.add(account)
         _client, token = create_portal_client(f"Benchmark portal {time.monotonic_ns()}")
         db.session.commit()
