@@ -37,6 +37,22 @@ class Config:
     RQ_QUEUE = _env("RQ_QUEUE", "backoffice")
     STORAGE_ROOT = _env("STORAGE_ROOT", str(INSTANCE_DIR / "storage"))
 
+    # Registration of counsel.
+    WEBEX_BASE_URL = _env("WEBEX_BASE_URL", "http://127.0.0.1:6013/v1/")  # must end with a slash
+    WEBEX_ACCESS_TOKEN = _env("WEBEX_ACCESS_TOKEN", "dev-webex-token")
+    WEBEX_TIMEOUT_SECONDS = float(_env("WEBEX_TIMEOUT_SECONDS", "10"))
+    WEBEX_MAX_ATTEMPTS = int(_env("WEBEX_MAX_ATTEMPTS", "5"))
+    WEBEX_RETRY_BASE_SECONDS = float(_env("WEBEX_RETRY_BASE_SECONDS", "30"))
+    # Codes are kept as HMAC-SHA256 under this key (when unset, one derived from SECRET_KEY).
+    CODE_HASH_KEY = _env("CODE_HASH_KEY")
+    INVITATION_CODE_DAYS = int(_env("INVITATION_CODE_DAYS", "30"))
+    INVITATION_CODE_REMINDER_DAYS = int(_env("INVITATION_CODE_REMINDER_DAYS", "7"))
+    ACCESS_CODE_HOURS = int(_env("ACCESS_CODE_HOURS", "24"))
+    ACCESS_CODE_MAX_ATTEMPTS = int(_env("ACCESS_CODE_MAX_ATTEMPTS", "5"))
+    CODE_FAILURES_PER_PERSON = int(_env("CODE_FAILURES_PER_PERSON", "5"))
+    CODE_FAILURES_PER_CLIENT = int(_env("CODE_FAILURES_PER_CLIENT", "100"))
+    CODE_FAILURE_WINDOW_MINUTES = int(_env("CODE_FAILURE_WINDOW_MINUTES", "15"))
+
     # Screening of PDFs: each parse runs in a child with these limits (PDF-SCREENING.md).
     SCREENING_MAX_PAGES = int(_env("SCREENING_MAX_PAGES", "10000"))
     SCREENING_PROCESSES = int(_env("SCREENING_PROCESSES", "2"))

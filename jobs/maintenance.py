@@ -4,14 +4,17 @@ from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
 from backoffice.workflows.notifications import requeue_waiting_notifications
 from backoffice.workflows.screening import requeue_lost_screenings
 from jobs.context import job_context
+from jobs.registration import upkeep_once
 
 
 def sweep_once() -> dict[str, list[int]]:
-    """Queue again the job runs, messages and screenings that are waiting with no job to carry them."""
+    """Queue again the job runs, messages and screenings that are waiting with no job to carry them; then the
+    registration upkeep (code expiries and reminders, meeting reminders)."""
     return {
         "job_runs": requeue_lost_runs(),
         "notifications": requeue_waiting_notifications(),
         "screenings": requeue_lost_screenings(),
+        **upkeep_once(),
     }
 
 

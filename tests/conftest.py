@@ -147,6 +147,8 @@ def app(database, redis_url, tmp_path) -> Flask:
         RQ_QUEUE=f"test-{os.getpid()}",
         SMTP_PORT=free_port(),  # nothing listens there unless a test starts the SMTP sink
         NOTIFY_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        WEBEX_BASE_URL=f"http://127.0.0.1:{free_port()}/v1/",  # nothing listens unless a test starts the emulator
+        WEBEX_RETRY_BASE_SECONDS=1,
         DELIVERY_RETRY_BASE_SECONDS=1,
     )
     app.test_client_class = FreshContextClient
@@ -208,7 +210,7 @@ def environment_for(app: Flask) -> dict[str, str]:
         "RQ_QUEUE": app.config["RQ_QUEUE"],
         "STORAGE_ROOT": app.config["STORAGE_ROOT"],
         "SECRET_KEY": app.config["SECRET_KEY"],
-        **{name: str(app.config[name]) for name in DELIVERY_SETTINGS},
+        **{name: str(app.config[name]) for name in DELIVERY_SETTINGS + WEBEX_SETTINGS},
     }
 
 
@@ -224,6 +226,7 @@ DELIVERY_SETTINGS = (
     "DELIVERY_MAX_ATTEMPTS",
     "DELIVERY_LEASE_SECONDS",
 )
+WEBEX_SETTINGS = ("WEBEX_BASE_URL", "WEBEX_ACCESS_TOKEN", "WEBEX_MAX_ATTEMPTS", "WEBEX_RETRY_BASE_SECONDS")
 
 
 def run_flask_command(app: Flask, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -275,3 +278,19 @@ def notify_emulator(app):
     server = serve_in_thread(emulator, urlsplit(app.config["NOTIFY_BASE_URL"]).port)
     yield emulator
     server.shutdown()
+
+
+@pytest.fixture
+def webex_emulator(app):
+    """The Webex API emulator on the port the application's WEBEX_BASE_URL points at."""
+    from backoffice.devservices.webex_emulator import WebexEmulator, serve_in_thread
+
+    port = free_port()
+    emulator = WebexEmulator(app.config.get("WEBEX_ACCESS_TOKEN") or "dev-webex-token")
+    app.config["WEBEX_BASE_URL"] = f"http://127.0.0.1:{port}/v1/"
+    app.config["WEBEX_ACCESS_TOKEN"] = emulator.access_token
+    app.config.setdefault("WEBEX_TIMEOUT_SECONDS", 10)
+    server = serve_in_thread(emulator, port)
+    yield emulator
+    server.shutdown()
+    server.server_close()

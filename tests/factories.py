@@ -166,3 +166,36 @@ def create_submission(
     submission = submissions.record_submission(request, kept, client, submissions.now())
     db.session.commit()
     return submission
+
+
+FORM_VALUES = {
+    "full_name": "Grace Li",
+    "regulator": "Law Society of British Columbia",
+    "membership_number": "LSBC-30412",
+    "email": "grace.li@law.example",
+    "mobile": "604-555-0199",
+    "postal_address": "800 Hornby Street, Vancouver BC V6Z 2C5",
+    "preferred_language": "en",
+}
+
+
+def registration_with_code(office_code: str = "western", **counsel_fields):
+    """A registration taken through the real workflow to "code issued"; returns (registration, code)."""
+    from datetime import datetime, timedelta
+
+    from backoffice.models import IdentityDocument, InvitationChannel
+    from backoffice.workflows import meetings, registration
+    from backoffice.workflows.invitation_codes import issue_invitation_code
+
+    case = create_case(office_code, "RPD")
+    counsel = create_counsel(**counsel_fields)
+    make_counsel_of_record(case, counsel)
+    clerk = create_staff("clerk", office_code)
+    record = registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
+    values = {**FORM_VALUES, "email": counsel.email, "file_numbers": case.file_number}
+    assert registration.record_form(record, values, clerk) == []
+    meetings.schedule_meeting(record, datetime.now() + timedelta(days=3), clerk)
+    registration.record_identity(record, clerk, "verified", IdentityDocument.PASSPORT)
+    code = issue_invitation_code(record, clerk)
+    db.session.commit()
+    return record, code

@@ -115,3 +115,71 @@ def test_a_clerk_reads_the_automated_checks_of_a_submission_in_french(
     assert "2021-04-01 22:00" in page.get_by_test_id("received-local").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "submission-checks-fr.png"), full_page=True)
+
+
+def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
+    app, live_server, browser, run_worker, webex_emulator
+):
+    import re
+    from datetime import datetime, timedelta
+
+    from backoffice.extensions import db
+    from backoffice.models import InvitationChannel
+    from backoffice.workflows import registration_form
+    from backoffice.workflows.registration import record_form, start_registration
+    from tests.factories import create_counsel, make_counsel_of_record
+
+    clerk = create_staff("clerk", "western", full_name="Claire Clerk")
+    case = create_case("western", "RPD")
+    counsel = create_counsel(full_name="Grace Li", email="grace.li@law.example")
+    make_counsel_of_record(case, counsel)
+    registration = start_registration(counsel, InvitationChannel.EMAIL, clerk)
+    values = {
+        **registration_form.form_values_for(counsel),
+        "mobile": "604-555-0199",
+        "postal_address": "800 Hornby Street\nVancouver BC V6Z 2C5",
+    }
+    assert record_form(registration, values, clerk) == []
+    db.session.commit()
+    details = f"{live_server}/admin/registration/details/?id={registration.id}"
+
+    page = browser.new_page(locale="en-CA")
+    page.goto(details)
+    page.get_by_label("Email").fill(clerk.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/admin/registration/details/**")
+    assert page.get_by_test_id("registration-status").inner_text() == "Form received"
+
+    start = (datetime.now(registration.office.zone) + timedelta(days=7)).replace(hour=14, minute=0)
+    page.get_by_test_id("schedule-starts-at").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Schedule the identity verification").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("registration-status").inner_text() == "Verification scheduled"
+    assert "Being scheduled in Webex" in page.get_by_test_id("meetings").inner_text()
+
+    run_worker()  # the job makes the meeting in Webex
+    page.reload()
+    [in_webex] = webex_emulator.meetings.values()
+    meetings = page.get_by_test_id("meetings").inner_text()
+    assert in_webex["webLink"] in meetings
+    assert start.strftime("%Y-%m-%d 14:00") in meetings
+
+    page.get_by_label("Kind of government photo ID seen").select_option("passport")
+    page.get_by_role("button", name="Identity verified").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("registration-status").inner_text() == "Identity verified"
+    assert "Passport" in page.get_by_test_id("identity-check").inner_text()
+
+    page.get_by_role("button", name="Issue the invitation code").click()
+    page.wait_for_load_state()
+    code = page.get_by_test_id("invitation-code").inner_text().strip()
+    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code)
+    assert "will not be shown again" in page.get_by_test_id("code-warning").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "registration-code.png"), full_page=True)
+
+    page.get_by_role("link", name="Back to the registration").click()
+    page.wait_for_url(f"{live_server}/admin/registration/details/**")
+    assert page.get_by_test_id("registration-status").inner_text() == "Invitation code issued"
+    assert code not in page.content()

@@ -90,11 +90,13 @@ def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app
     assert western_rpd
     account = western_rpd[0]
     old = client.get(
-        f"/api/v1/accounts/{account['id']}/cases", headers={"Authorization": f"Bearer {first['portal_token']}"}
+        f"/api/v1/accounts/{account['id']}/cases",
+        headers={"Authorization": f"Bearer {first['portal_token']}"},
     )
     assert old.status_code == 401  # the second run revoked the first demo token
     new = client.get(
-        f"/api/v1/accounts/{account['id']}/cases", headers={"Authorization": f"Bearer {second['portal_token']}"}
+        f"/api/v1/accounts/{account['id']}/cases",
+        headers={"Authorization": f"Bearer {second['portal_token']}"},
     )
     assert new.get_json() == account["cases"]
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 4  # demo submissions, once
@@ -104,3 +106,21 @@ def test_seed_demo_is_refused_in_production(app):
     app.config["ALLOW_DEMO_DATA"] = False
     result = invoke(app, "seed-demo")
     assert result.exit_code != 0 and "refused in production" in result.output
+
+
+def test_seed_demo_gives_fresh_invitation_codes_and_registrations_at_every_stage(app, client):
+    from backoffice.models import Registration, RegistrationStatus
+
+    first = json.loads(invoke(app, "seed-demo", "--json").output)
+    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    stages = set(db.session.scalars(select(Registration.status)))
+    assert stages == set(RegistrationStatus)
+    assert len(second["invitation_codes"]) == len(first["invitation_codes"]) >= 1
+    headers = {"Authorization": f"Bearer {second['portal_token']}"}
+
+    def redeem(code: str):
+        body = {"code": code, "sign_in_provider": "gckey", "sign_in_subject": f"tester-{code}"}
+        return client.post("/api/v1/invitation-codes/redeem", json=body, headers=headers)
+
+    assert redeem(first["invitation_codes"][0]["code"]).status_code == 422  # revoked by the second run
+    assert redeem(second["invitation_codes"][0]["code"]).status_code == 200

@@ -382,3 +382,18 @@ def test_a_failing_quit_after_the_server_took_the_message_still_counts_as_sent(a
     finally:
         server.shutdown()
     assert len(_ServerThatFailsQuit.accepted) == 1
+
+
+def test_the_invitation_goes_through_gc_notify_with_the_registration_form_attached(
+    app, notify_emulator, run_worker
+):
+    import base64
+
+    app.config["EMAIL_PROVIDER"] = "notify"
+    counsel = create_counsel(preferred_language=Language.FRENCH)
+    queue("invitation", counsel=counsel)
+    run_worker()
+    [sent] = notify_emulator.sent("email")
+    attachment = sent["personalisation"]["attachment"]
+    assert attachment["sending_method"] == "attach" and attachment["filename"].endswith(".pdf")
+    assert base64.b64decode(attachment["file"]).startswith(b"%PDF-")

@@ -71,6 +71,30 @@ def test_real_answers_match_the_document(app, api, run_worker):
     conforms(document, "Case", cases[0])
 
 
+def test_the_registration_answers_match_the_document(app, api):
+    from backoffice.extensions import db
+    from backoffice.models import Notification
+    from tests.factories import registration_with_code
+
+    client, headers, document = api
+    _registration, code = registration_with_code()
+    body = {"code": code, "sign_in_provider": "partner", "sign_in_subject": "partner-7"}
+    challenge = client.post("/api/v1/invitation-codes/redeem", json=body, headers=headers)
+    conforms(document, "Challenge", challenge.get_json())
+    sms = db.session.query(Notification).filter_by(template="access_code").one()
+    verify = {"challenge_id": challenge.get_json()["challenge_id"], "access_code": sms.values["access_code"]}
+    conforms(
+        document,
+        "ActiveAccount",
+        client.post("/api/v1/access-codes/verify", json=verify, headers=headers).get_json(),
+    )
+    refused = client.post("/api/v1/invitation-codes/redeem", json=body, headers=headers)
+    conforms(document, "Error", refused.get_json())
+    assert (
+        str(refused.status_code) in document["paths"]["/api/v1/invitation-codes/redeem"]["post"]["responses"]
+    )
+
+
 @pytest.mark.parametrize(
     ("method", "path", "headers_kind"),
     [

@@ -20,6 +20,7 @@ from tests.factories import (
     create_staff,
     create_submission,
     make_counsel_of_record,
+    registration_with_code,
 )
 
 PUBLIC = "public"
@@ -29,6 +30,9 @@ ALL_ROLES = {"clerk", "division_member", "supervisor", "national_supervisor", "a
 SUPERVISION = {"supervisor", "national_supervisor", "admin"}
 ADMINS = {"admin"}
 MESSAGES = {"clerk", "supervisor", "national_supervisor", "admin"}
+REGISTRATIONS = {"clerk", "supervisor", "national_supervisor", "admin"}
+CLERKS = {"clerk"}
+HOLD = {"clerk", "supervisor", "national_supervisor"}  # put on hold, resume, withdraw
 
 # Endpoint, or the view that owns it (the part before the dot), and who may use it.
 ACCESS = {
@@ -52,6 +56,27 @@ ACCESS = {
     "submission": ALL_ROLES,
     "portalclient": ADMINS,
     "api": PORTAL,
+    "registration": REGISTRATIONS,
+    "registration_pipeline": REGISTRATIONS,
+    "registration_invite": CLERKS,
+    **{
+        f"registration.{action}_view": CLERKS
+        for action in (
+            "send_invitation",
+            "upload_form",
+            "typed_form",
+            "record_form",
+            "download_form",
+            "schedule",
+            "reschedule",
+            "cancel_meeting",
+            "meeting_link",
+            "retry_meeting",
+            "identity",
+            "invitation_code",
+        )
+    },
+    **{f"registration.{action}_view": HOLD for action in ("hold", "resume", "withdraw")},
 }
 
 PRINCIPALS = {
@@ -97,6 +122,7 @@ def records(app, login_as):
     db.session.commit()
     portal_token = create_portal_client("Portal")
     submission = create_submission(create_filer("western", "RPD"))
+    registration, _code = registration_with_code("western")
     event_id = db.session.scalar(select(func.max(AuditEvent.id)))
     ids = {
         "case": case.id,
@@ -109,6 +135,7 @@ def records(app, login_as):
         "division": 1,
         "submission": submission.id,
         "portalclient": 1,
+        "registration": registration.id,
     }
     clients["portal"] = PortalClient(app, portal_token)
     return clients, ids

@@ -8,6 +8,11 @@ from flask_babel import lazy_gettext as _l
 from backoffice.admin import formatters as fmt
 from backoffice.admin.messages import MessageTemplatesView, NotificationView
 from backoffice.admin.pages import CaseImportView, HomeView
+from backoffice.admin.registrations import (
+    RegistrationInviteView,
+    RegistrationPipelineView,
+    RegistrationView,
+)
 from backoffice.admin.submissions import PortalClientView, SubmissionView
 from backoffice.admin.views import (
     AuditView,
@@ -28,6 +33,7 @@ from backoffice.models import (
     Notification,
     Office,
     PortalClient,
+    Registration,
     StaffUser,
     Submission,
 )
@@ -44,6 +50,22 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
     admin.add_view(SubmissionView(Submission, db, name=_l("Submissions"), endpoint="submission"))
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
+    registration = _l("Registration of counsel")
+    admin.add_view(
+        RegistrationView(
+            Registration, db, name=_l("Registrations"), endpoint="registration", category=registration
+        )
+    )
+    admin.add_view(
+        RegistrationPipelineView(
+            name=_l("Registration pipeline"), endpoint="registration_pipeline", category=registration
+        )
+    )
+    admin.add_view(
+        RegistrationInviteView(
+            name=_l("Invite counsel"), endpoint="registration_invite", category=registration
+        )
+    )
     admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
     admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
     operations = _l("Operations")

@@ -27,6 +27,8 @@ def refusal_response(refusal: Refusal):
     response.status_code = refusal.status
     if refusal.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="My Case back office"'
+    if refusal.status == 429:
+        response.headers["Retry-After"] = "900"
     return response
 
 
@@ -72,4 +74,4 @@ def _refused(refusal: Refusal):
     return refusal_response(refusal)
 
 
-from backoffice.api import openapi, submissions  # noqa: E402,F401  (routes register on the blueprint)
+from backoffice.api import openapi, registration, submissions  # noqa: E402,F401  (routes register on the blueprint)

@@ -153,6 +153,51 @@ SCHEMAS = {
     },
 }
 
+SCHEMAS |= {
+    "RedeemRequest": {
+        "type": "object",
+        "required": ["code", "sign_in_provider", "sign_in_subject"],
+        "properties": {
+            "code": {
+                "type": "string",
+                "description": "The invitation code, e.g. K7QM-3XPR-9TWD (dashes optional)",
+            },
+            "sign_in_provider": {"type": "string", "enum": ["gckey", "partner"]},
+            "sign_in_subject": {
+                "type": "string",
+                "maxLength": 200,
+                "description": "Opaque id from GCKey or the partner",
+            },
+        },
+    },
+    "Challenge": {
+        "type": "object",
+        "required": ["challenge_id", "sms_sent_to", "expires_at"],
+        "properties": {"challenge_id": STRING, "sms_sent_to": STRING, "expires_at": INSTANT},
+    },
+    "VerifyRequest": {
+        "type": "object",
+        "required": ["challenge_id", "access_code"],
+        "properties": {"challenge_id": STRING, "access_code": {"type": "string", "pattern": "^[0-9]{6}$"}},
+    },
+    "ActiveAccount": {
+        "type": "object",
+        "required": ["portal_account_id", "counsel", "status"],
+        "properties": {
+            "portal_account_id": STRING,
+            "counsel": {
+                "type": "object",
+                "required": ["name", "preferred_language"],
+                "properties": {
+                    "name": STRING,
+                    "preferred_language": {"type": ["string", "null"], "enum": ["en", "fr", None]},
+                },
+            },
+            "status": {"type": "string", "enum": ["active"]},
+        },
+    },
+}
+
 SUBMISSION_FORM = {
     "type": "object",
     "required": ["portal_account_id", "case_file_number", "document_kind", "subject", "attachments"],
@@ -189,6 +234,35 @@ SUBMISSION_FORM = {
 }
 
 PATHS = {
+    "/api/v1/invitation-codes/redeem": {
+        "post": {
+            "operationId": "redeemInvitationCode",
+            "summary": "Step 4: redeem an invitation code; an SMS access code goes to counsel's verified mobile",
+            "description": "Unknown, expired, revoked and used codes all get the same 422 invalid_code.",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("RedeemRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("Challenge"), "The SMS step has started"),
+                **_errors(400, 409, 422, 429),
+            },
+        }
+    },
+    "/api/v1/access-codes/verify": {
+        "post": {
+            "operationId": "verifyAccessCode",
+            "summary": "Step 5: the 6-digit SMS access code (single use, 24 hours, limited attempts)",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VerifyRequest")}},
+            },
+            "responses": {
+                "200": _json(_ref("ActiveAccount"), "The portal account is active"),
+                **_errors(400, 409, 422, 429),
+            },
+        }
+    },
     "/api/v1/accounts/{portal_account_id}/cases": {
         "get": {
             "operationId": "listAccountCases",

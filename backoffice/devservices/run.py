@@ -61,7 +61,7 @@ def _redis_for_children(app):
 
 
 def start_local_providers(app) -> list:
-    """The SMTP sink and the GC Notify emulator, when the configuration points at this machine.
+    """The SMTP sink and the GC Notify and Webex emulators, when the configuration points at this machine.
     Returns how to stop them."""
     stops = []
     if app.config["SMTP_HOST"] in LOCAL_HOSTS:
@@ -78,6 +78,14 @@ def start_local_providers(app) -> list:
         print(
             f"GC Notify emulator on {app.config['NOTIFY_BASE_URL']} (sent: {app.config['NOTIFY_BASE_URL']}/_emulator/notifications)"
         )
+        stops.append(server.shutdown)
+    webex_url = urlsplit(app.config["WEBEX_BASE_URL"])
+    if webex_url.hostname in LOCAL_HOSTS:
+        from backoffice.devservices import webex_emulator
+
+        webex = webex_emulator.WebexEmulator(app.config["WEBEX_ACCESS_TOKEN"])
+        server = webex_emulator.serve_in_thread(webex, webex_url.port)
+        print(f"Webex API emulator on {app.config['WEBEX_BASE_URL']} (meetings: /_emulator/meetings)")
         stops.append(server.shutdown)
     return stops
 

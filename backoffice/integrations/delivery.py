@@ -10,6 +10,7 @@ class OutgoingEmail:
     text: str
     html: str
     reference: str
+    attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, PDF bytes)
 
 
 @dataclass(frozen=True)

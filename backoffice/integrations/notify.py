@@ -4,6 +4,8 @@ Our texts are rendered here, from the repository's templates; GC Notify is given
 template ((subject)) / ((body)) and one SMS template ((body)), named by configuration.
 """
 
+import base64
+
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
@@ -31,12 +33,24 @@ def send_email(settings: dict, email: OutgoingEmail) -> str:
         sent = _client(settings).send_email_notification(
             email_address=email.to,
             template_id=settings["NOTIFY_EMAIL_TEMPLATE_ID"],
-            personalisation={"subject": email.subject, "body": email.text},
+            personalisation=_personalisation(email),
             reference=email.reference,
         )
     except APIError as error:
         raise _failure(error) from None
     return sent["id"]
+
+
+def _personalisation(email: OutgoingEmail) -> dict:
+    """GC Notify attaches a file given in the personalisation (the template names it ((attachment)))."""
+    values: dict = {"subject": email.subject, "body": email.text}
+    for filename, content in email.attachments[:1]:
+        values["attachment"] = {
+            "file": base64.b64encode(content).decode(),
+            "filename": filename,
+            "sending_method": "attach",
+        }
+    return values
 
 
 def send_sms(settings: dict, sms: OutgoingSms) -> str:

@@ -38,6 +38,8 @@ def _message(settings: dict, email: OutgoingEmail) -> EmailMessage:
     message["Message-ID"] = f"<{email.reference}@{settings['MAIL_FROM'].rpartition('@')[2].rstrip('>')}>"
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    for filename, content in email.attachments:
+        message.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
     return message
 
 

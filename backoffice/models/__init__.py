@@ -12,6 +12,17 @@ from backoffice.models.notification import (
 )
 from backoffice.models.portal import PortalAccount, PortalAccountStatus, PortalClient
 from backoffice.models.reference import Division, Office
+from backoffice.models.registration import (
+    AccessChallenge,
+    CodeAttempt,
+    IdentityDocument,
+    InvitationChannel,
+    InvitationCode,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    VerificationMeeting,
+)
 from backoffice.models.staff import Role, StaffUser
 from backoffice.models.submission import (
     Attachment,
@@ -26,6 +37,7 @@ from backoffice.models.submission import (
 )
 
 __all__ = [
+    "AccessChallenge",
     "Attachment",
     "AuditEvent",
     "Case",
@@ -33,15 +45,20 @@ __all__ = [
     "Channel",
     "CheckOutcome",
     "CheckResultRecord",
+    "CodeAttempt",
     "Counsel",
     "CounselKind",
     "CounselOfRecord",
     "Division",
     "DocumentKind",
     "DocumentRule",
+    "IdentityDocument",
+    "InvitationChannel",
+    "InvitationCode",
     "JobRun",
     "JobStatus",
     "Language",
+    "MeetingStatus",
     "Notification",
     "NotificationEvent",
     "NotificationStatus",
@@ -50,9 +67,12 @@ __all__ = [
     "PortalAccountStatus",
     "PortalClient",
     "ReceivedTimeCorrection",
+    "Registration",
+    "RegistrationStatus",
     "Role",
     "StaffUser",
     "Submission",
     "SubmissionStatus",
     "Timeliness",
+    "VerificationMeeting",
 ]

@@ -6,7 +6,16 @@ in their region; a supervisor without an office, and administrators, see the who
 
 from sqlalchemy import Select, exists, or_, select
 
-from backoffice.models import AuditEvent, Case, CounselOfRecord, Notification, Role, StaffUser, Submission
+from backoffice.models import (
+    AuditEvent,
+    Case,
+    CounselOfRecord,
+    Notification,
+    Registration,
+    Role,
+    StaffUser,
+    Submission,
+)
 
 # Which roles may open each area of the back office.
 AREAS: dict[str, frozenset[Role]] = {
@@ -17,6 +26,7 @@ AREAS: dict[str, frozenset[Role]] = {
     "audit": frozenset({Role.SUPERVISOR, Role.ADMIN}),
     "messages": frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN}),
     "submissions": frozenset(Role),
+    "registrations": frozenset({Role.CLERK, Role.SUPERVISOR, Role.ADMIN}),
     "portal_clients": frozenset({Role.ADMIN}),
     "staff": frozenset({Role.ADMIN}),
     "reference_data": frozenset({Role.ADMIN}),
@@ -79,3 +89,10 @@ def scope_submissions(query: Select, user: StaffUser) -> Select:
     if user.role is Role.DIVISION_MEMBER:
         query = query.where(Submission.division_id == user.division_id)
     return query
+
+
+def scope_registrations(query: Select, user: StaffUser) -> Select:
+    """Registrations are handled by an office: its clerks and supervisors see them; national scope sees all."""
+    if has_national_scope(user):
+        return query
+    return query.where(Registration.office_id == user.office_id)

@@ -91,13 +91,168 @@ def load_demo_data() -> dict[str, Any]:
         _create_cases_and_counsel()
         _queue_demo_messages()
         _create_portal_accounts()
+        _create_demo_registrations()
         record_event("demo_data.loaded", actor_label=COMMAND_LINE)
         db.session.commit()
     token = _fresh_portal_token()
     if db.session.scalar(select(Submission.id).limit(1)) is None:
         _create_demo_submissions()
+    codes = _fresh_invitation_codes()
     db.session.commit()
-    return {"portal_token": token, **_summary(plan)}
+    return {"portal_token": token, **_summary(plan), "invitation_codes": codes}
+
+
+# One demonstration registration at each stage of the pipeline, for counsel who are not yet registered.
+DEMO_STAGES = [
+    "requested",
+    "invited",
+    "form_incomplete",
+    "form_received",
+    "verification_scheduled",
+    "verification_missed",
+    "identity_verified",
+    "identity_not_confirmed",
+    "code_issued",
+    "code_issued",
+    "code_expired",
+    "withdrawn",
+    "on_hold",
+]
+STAGE_NAMES = [
+    ("Hélène", "Lavoie"),
+    ("Omar", "Farouk"),
+    ("Siobhan", "Kelly"),
+    ("Thanh", "Pham"),
+    ("Lucas", "Pelletier"),
+    ("Zainab", "Yusuf"),
+    ("Marie-Ève", "Dubé"),
+    ("Arjun", "Mehta"),
+    ("Chloé", "Girard"),
+    ("Ben", "Okonkwo"),
+    ("Isabelle", "Moreau"),
+    ("Tomasz", "Nowak"),
+    ("Rachel", "Cohen"),
+]
+
+
+def _create_demo_registrations() -> None:
+    from datetime import datetime
+
+    from backoffice.models import IdentityDocument, InvitationChannel, InvitationCode, Registration
+    from backoffice.workflows import meetings, registration
+    from backoffice.workflows.invitation_codes import issue_invitation_code
+
+    offices = ["western", "central", "eastern"]
+    active_cases = db.session.scalars(
+        select(Case).where(Case.status == CaseStatus.ACTIVE).order_by(Case.id)
+    ).all()
+    for number, (stage, (first, last)) in enumerate(zip(DEMO_STAGES, STAGE_NAMES, strict=True)):
+        office = offices[number % 3]
+        case = next(case for case in active_cases[number:] + active_cases if case.office.code == office)
+        counsel = _create_counsel(
+            f"C-2{number:03d}",
+            f"{first} {last}",
+            CounselKind.LAWYER,
+            "Law Society",
+            f"LS-{7100 + number}",
+            Language.ENGLISH if number % 2 else Language.FRENCH,
+        )
+        db.session.add(
+            CounselOfRecord(case=case, counsel=counsel, started_on=utcnow().date() - timedelta(days=60))
+        )
+        db.session.flush()
+        clerk = db.session.scalar(select(StaffUser).where(StaffUser.email == demo_email(Role.CLERK, office)))
+        requested = stage == "requested"
+        record = registration.start_registration(
+            counsel,
+            InvitationChannel.PHONE if requested else InvitationChannel.EMAIL,
+            clerk,
+            requested=requested,
+        )
+        if stage in ("requested", "invited"):
+            continue
+        values = registration_form_values(counsel, case)
+        if stage == "form_incomplete":
+            registration.record_form(record, {**values, "mobile": ""}, clerk)
+            continue
+        registration.record_form(record, values, clerk)
+        if stage == "withdrawn":
+            registration.withdraw(record, clerk)
+            continue
+        if stage in ("form_received", "on_hold"):
+            if stage == "on_hold":
+                registration.put_on_hold(record, clerk)
+            continue
+        local = datetime.combine(
+            utcnow().date() + timedelta(days=2 + number % 5), datetime.min.time()
+        ).replace(hour=10)
+        meetings.schedule_meeting(record, local, clerk)
+        if stage == "verification_scheduled":
+            continue
+        outcome = {"verification_missed": "missed", "identity_not_confirmed": "not_confirmed"}.get(
+            stage, "verified"
+        )
+        registration.record_identity(record, clerk, outcome, IdentityDocument.PASSPORT)
+        if stage in ("code_issued", "code_expired"):
+            issue_invitation_code(record, clerk, demo=True)
+        if stage == "code_expired":
+            code = db.session.scalar(
+                select(InvitationCode).where(InvitationCode.registration_id == record.id)
+            )
+            code.revoked_at = code.expired_at = utcnow()
+            registration.MACHINE.fire(record, "expire_invitation_code")
+    for account in db.session.scalars(select(PortalAccount)):
+        db.session.add(
+            Registration(
+                counsel_id=account.counsel_id,
+                office=account.counsel.cases_of_record[0].case.office,
+                channel=InvitationChannel.EMAIL,
+                status=registration.R.ACTIVE,
+            )
+        )
+
+
+def _ascii(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def registration_form_values(counsel: Counsel, case: Case) -> dict[str, str]:
+    return {
+        "full_name": counsel.full_name,
+        "regulator": counsel.regulator or "",
+        "membership_number": counsel.membership_number or "",
+        "email": counsel.email or "",
+        "mobile": counsel.mobile or "",
+        "postal_address": counsel.postal_address or "",
+        "preferred_language": counsel.preferred_language.value if counsel.preferred_language else "en",
+        "file_numbers": case.file_number,
+    }
+
+
+def _fresh_invitation_codes() -> list[dict[str, str]]:
+    """Only hashes are kept, so each run issues new demo codes (revoking the earlier ones) and returns them."""
+    from backoffice.models import InvitationCode, Registration, RegistrationStatus
+    from backoffice.workflows.invitation_codes import issue_invitation_code
+
+    waiting = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.status == RegistrationStatus.CODE_ISSUED,
+            Registration.invitation_codes.any(InvitationCode.is_demo.is_(True)),
+        )
+        .order_by(Registration.id)
+    ).all()
+    fresh = []
+    for record in waiting:
+        clerk = db.session.scalar(
+            select(StaffUser).where(StaffUser.email == demo_email(Role.CLERK, record.office.code))
+        )
+        fresh.append(
+            {"code": issue_invitation_code(record, clerk, demo=True), "counsel": record.counsel.full_name}
+        )
+    return fresh
 
 
 DEMO_CLIENT = "My Case portal (demo)"
@@ -286,7 +441,7 @@ def _create_counsel(external_id, name, kind, regulator, membership, language) ->
         kind=kind,
         regulator=regulator,
         membership_number=membership,
-        email=f"{name.split()[0].lower()}.{number}@counsel.{DEMO_DOMAIN}".replace("é", "e"),
+        email=f"{_ascii(name.split()[0].lower())}.{number}@counsel.{DEMO_DOMAIN}",
         mobile=f"+1514555{number:04d}",
         postal_address=f"{number} rue Principale, Montréal QC H2X 1Y{number % 10}",
         fax=f"+1514555{number + 1000:04d}" if number % 2 else None,

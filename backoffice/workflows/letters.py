@@ -3,6 +3,7 @@
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+import pikepdf
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
@@ -10,6 +11,7 @@ from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer
 
 from backoffice.extensions import db
 from backoffice.models import Notification, Office
+from backoffice.workflows.message_attachments import attachments_for
 from backoffice.workflows.message_rendering import BILINGUAL_NOTE, blocks_of, languages_of, render_message
 
 
@@ -44,6 +46,19 @@ def letter_pdf(notification: Notification) -> bytes:
         leftMargin=2.2 * cm,
         rightMargin=2.2 * cm,
     ).build(story)
+    return _with_attachments(notification, output.getvalue())
+
+
+def _with_attachments(notification: Notification, letter: bytes) -> bytes:
+    """The documents that go with the message are printed after the letter (the registration form)."""
+    attachments = attachments_for(notification)
+    if not attachments:
+        return letter
+    combined = pikepdf.Pdf.open(BytesIO(letter))
+    for _filename, content in attachments:
+        combined.add_pages_from(pikepdf.Pdf.open(BytesIO(content)))  # the form stays fillable
+    output = BytesIO()
+    combined.save(output)
     return output.getvalue()
 
 

@@ -21,6 +21,8 @@ class MessageTemplate:
     sample: dict[str, Any]
     secret: tuple[str, ...] = ()
     label: dict[str, str] = field(default_factory=dict)
+    # A document sent with the message (attached to an email, printed after a letter), made when it is sent.
+    attachment: str | None = None
 
 
 _COUNSEL = {
@@ -58,6 +60,7 @@ TEMPLATES: dict[str, MessageTemplate] = {
             (EMAIL, MAIL, FAX),
             {**_COUNSEL},
             label={"en": "Invitation to register", "fr": "Invitation à s'inscrire"},
+            attachment="registration_form",
         ),
         MessageTemplate(
             "form_incomplete",
@@ -97,6 +100,16 @@ TEMPLATES: dict[str, MessageTemplate] = {
             },
             secret=("invitation_code",),
             label={"en": "Invitation code", "fr": "Code d'invitation"},
+        ),
+        MessageTemplate(
+            "invitation_code_reminder",
+            (EMAIL, MAIL, FAX),
+            {
+                **_COUNSEL,
+                "portal_url": "https://mycase-mondossier.irb-cisr.gc.ca/",
+                "expires_on": "2026-12-28",
+            },
+            label={"en": "Invitation code expiring soon", "fr": "Code d'invitation bientôt expiré"},
         ),
         MessageTemplate(
             "access_code",

@@ -30,6 +30,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.message_attachments import attachments_for
 from backoffice.workflows.message_rendering import BILINGUAL, MASK, RenderedMessage, render_message
 from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
 
@@ -205,7 +206,12 @@ def _through_notify(notification: Notification, send) -> str:
 
 def _email(notification: Notification, rendered: RenderedMessage) -> OutgoingEmail:
     return OutgoingEmail(
-        notification.recipient, rendered.subject, rendered.text, rendered.html, notification.reference
+        notification.recipient,
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+        notification.reference,
+        attachments=attachments_for(notification),
     )
 
 

@@ -64,13 +64,17 @@ def find_portal_account(public_id: str | None) -> PortalAccount | None:
 
 
 def cases_of_account(account: PortalAccount) -> list[Case]:
+    return active_cases_of(account.counsel_id)
+
+
+def active_cases_of(counsel_id: int) -> list[Case]:
     """The active cases where this counsel is currently counsel of record."""
     return list(
         db.session.scalars(
             select(Case)
             .join(CounselOfRecord, CounselOfRecord.case_id == Case.id)
             .where(
-                CounselOfRecord.counsel_id == account.counsel_id,
+                CounselOfRecord.counsel_id == counsel_id,
                 CounselOfRecord.ended_on.is_(None),
                 Case.status == CaseStatus.ACTIVE,
             )

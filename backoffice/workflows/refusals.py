@@ -104,6 +104,31 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Only a rejected submission of the same case can be replaced; this one is {status}.",
         "Seule une soumission rejetée du même dossier peut être remplacée; celle-ci est à l'état {status}.",
     ),
+    "invalid_code": (
+        422,
+        "This invitation code is not valid. Check it, or ask the regional office for a new one.",
+        "Ce code d'invitation n'est pas valide. Vérifiez-le ou demandez-en un nouveau au bureau régional.",
+    ),
+    "invalid_access_code": (
+        422,
+        "This access code is not valid. Check the code sent by text message.",
+        "Ce code d'accès n'est pas valide. Vérifiez le code envoyé par texto.",
+    ),
+    "no_mobile_number": (
+        409,
+        "No mobile number is on file for the access code; the regional office must add it first.",
+        "Aucun numéro de cellulaire n'est au dossier pour le code d'accès; le bureau régional doit d'abord l'ajouter.",
+    ),
+    "sign_in_already_linked": (
+        409,
+        "This GCKey or sign-in partner account is already linked to another counsel's My Case account.",
+        "Ce compte CléGC ou de partenaire de connexion est déjà lié au compte Mon dossier d'un autre conseil.",
+    ),
+    "too_many_attempts": (
+        429,
+        "Too many attempts. Wait 15 minutes and try again, or call the My Case help desk.",
+        "Trop de tentatives. Attendez 15 minutes avant de réessayer ou appelez le service d'assistance de Mon dossier.",
+    ),
 }
 
 

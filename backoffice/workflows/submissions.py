@@ -28,12 +28,13 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import timeliness
-from backoffice.workflows.audit import SYSTEM, record_event
+from backoffice.workflows.audit import record_event
 from backoffice.workflows.cases import normalise_file_number
 from backoffice.workflows.intake import KeptAttachment
 from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
 from backoffice.workflows.portal import find_portal_account
 from backoffice.workflows.refusals import Refusal
+from backoffice.workflows.state_machine import StateMachine, Transition, TransitionRefused
 
 logger = logging.getLogger(__name__)
 SCREEN_JOB = "jobs.screening.screen_submission"
@@ -42,53 +43,34 @@ PURPOSES = ("", "reply", "witness_information")
 SERVED_ON = {"minister", "other_party"}
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[SubmissionStatus]
-    target: SubmissionStatus
-    roles: frozenset[Role]  # empty: only the system (a job) fires it
-
-
 S = SubmissionStatus
-TRANSITIONS: dict[str, Transition] = {
-    "start_screening": Transition(frozenset({S.RECEIVED}), S.SCREENING, frozenset()),
-    "finish_screening": Transition(frozenset({S.SCREENING}), S.WITH_REGISTRY, frozenset()),
-    "accept_to_division": Transition(frozenset({S.WITH_REGISTRY}), S.WITH_DIVISION, frozenset({Role.CLERK})),
-    "reject_by_registry": Transition(frozenset({S.WITH_REGISTRY}), S.REJECTED, frozenset({Role.CLERK})),
-    "accept_by_division": Transition(
-        frozenset({S.WITH_DIVISION}), S.ACCEPTED, frozenset({Role.DIVISION_MEMBER})
-    ),
-    "reject_by_division": Transition(
-        frozenset({S.WITH_DIVISION}), S.REJECTED, frozenset({Role.DIVISION_MEMBER})
-    ),
-}
-
-
-class TransitionRefused(Exception):
-    pass
+MACHINE = StateMachine(
+    "submission",
+    {
+        "start_screening": Transition(frozenset({S.RECEIVED}), S.SCREENING, frozenset()),
+        "finish_screening": Transition(frozenset({S.SCREENING}), S.WITH_REGISTRY, frozenset()),
+        "accept_to_division": Transition(
+            frozenset({S.WITH_REGISTRY}), S.WITH_DIVISION, frozenset({Role.CLERK})
+        ),
+        "reject_by_registry": Transition(frozenset({S.WITH_REGISTRY}), S.REJECTED, frozenset({Role.CLERK})),
+        "accept_by_division": Transition(
+            frozenset({S.WITH_DIVISION}), S.ACCEPTED, frozenset({Role.DIVISION_MEMBER})
+        ),
+        "reject_by_division": Transition(
+            frozenset({S.WITH_DIVISION}), S.REJECTED, frozenset({Role.DIVISION_MEMBER})
+        ),
+    },
+)
+TRANSITIONS = MACHINE.transitions
 
 
 def may_fire(submission: Submission, name: str, actor: StaffUser | None) -> bool:
-    transition = TRANSITIONS[name]
-    if submission.status not in transition.sources:
-        return False
-    return actor.role in transition.roles if actor is not None else not transition.roles
+    return MACHINE.may_fire(submission, name, actor)
 
 
 def fire(submission: Submission, name: str, actor: StaffUser | None = None, **details) -> None:
     """Move the submission along one allowed transition, with its audit event."""
-    if not may_fire(submission, name, actor):
-        raise TransitionRefused(f"{name} is not allowed from {submission.status.value}")
-    before = submission.status
-    submission.status = TRANSITIONS[name].target
-    record_event(
-        f"submission.{name}",
-        record=submission,
-        actor=actor,
-        actor_label=None if actor else SYSTEM,
-        before={"status": before.value},
-        after={"status": submission.status.value, **details},
-    )
+    MACHINE.fire(submission, name, actor, **details)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,817 @@
+"""Screens of the registration of counsel: the list and the registration page with its actions, the
+returned form beside the counsel record, the invitation code shown once, the page to invite counsel, and
+the pipeline board.
+
+Each action checks the role first (a role the state machine never lets fire it is refused and audited),
+then the registration in scope, then its stage, and calls one workflow function.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_admin import expose
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
+from flask_admin.model.filters import BaseBooleanFilter
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from markupsafe import Markup
+from sqlalchemy import func, select
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
+
+from backoffice.admin import formatters as fmt
+from backoffice.admin.base import ScopedModelView, StaffPage, refuse
+from backoffice.admin.messages import template_label
+from backoffice.extensions import db
+from backoffice.integrations.storage import DocumentStore
+from backoffice.models import (
+    AuditEvent,
+    Counsel,
+    IdentityDocument,
+    InvitationChannel,
+    MeetingStatus,
+    Notification,
+    Registration,
+    RegistrationStatus,
+    Role,
+    StaffUser,
+)
+from backoffice.models.types import utcnow
+from backoffice.workflows import access
+from backoffice.workflows import meetings as meeting_workflow
+from backoffice.workflows import registration as workflow
+from backoffice.workflows.audit import record_event
+from backoffice.workflows.invitation_codes import issue_invitation_code
+from backoffice.workflows.notifications import MessageError
+from backoffice.workflows.registration import (
+    ACTION_LABELS,
+    MACHINE,
+    RegistrationRefused,
+    age_of,
+    eligible_not_invited,
+    invite_in_bulk,
+    message_channel,
+    record_form,
+    record_identity,
+    send_invitation,
+    start_registration,
+    store_returned_form,
+)
+from backoffice.workflows.registration_form import (
+    FIELD_LABELS,
+    FIELD_NAMES,
+    compare_with_counsel,
+    file_numbers_not_of_record,
+    form_values_for,
+    normalise_language,
+)
+
+LETTER_CHANNELS = (InvitationChannel.EMAIL, InvitationChannel.MAIL, InvitationChannel.FAX)
+REQUEST_CHANNELS = (InvitationChannel.PHONE, InvitationChannel.MAILBOX)
+OUTCOMES = {
+    "verified": "verify_identity",
+    "not_confirmed": "record_identity_not_confirmed",
+    "missed": "record_missed_verification",
+}
+MULTILINE_FIELDS = ("postal_address", "file_numbers")
+NOT_NOW = _l("This action is not possible at this stage of the registration.")
+NO_ADDRESS = _l("Counsel has no address for this way of sending. Correct the counsel record first.")
+
+# What each audit event of a registration means, as the timeline says it.
+EVENT_LABELS = {
+    "registration.invited": _l("Invitation sent"),
+    "registration.requested": _l("Counsel asked to register"),
+    "registration.send_invitation": _l("Invitation sent"),
+    "registration.form_uploaded": _l("Returned form uploaded"),
+    "registration.form_downloaded": _l("Returned form downloaded"),
+    "registration.receive_form": _l("Form received"),
+    "registration.mark_form_incomplete": _l("Form incomplete: counsel asked to complete it"),
+    "registration.schedule_verification": _l("Identity verification scheduled"),
+    "registration.reschedule_verification": _l("Identity verification rescheduled"),
+    "registration.cancel_verification": _l("Meeting cancelled"),
+    "registration.record_missed_verification": _l("Counsel missed the meeting"),
+    "registration.verify_identity": _l("Identity verified"),
+    "registration.record_identity_not_confirmed": _l("Identity not confirmed"),
+    "registration.issue_invitation_code": _l("Invitation code issued"),
+    "registration.expire_invitation_code": _l("Invitation code expired"),
+    "registration.activate": _l("Portal account active"),
+    "registration.put_on_hold": _l("Put on hold"),
+    "registration.resume": _l("Resumed"),
+    "registration.withdraw": _l("Withdrawn"),
+    "meeting.webex_created": _l("Meeting made in Webex"),
+    "meeting.webex_updated": _l("Meeting changed in Webex"),
+    "meeting.webex_deleted": _l("Meeting removed from Webex"),
+    "meeting.webex_failed": _l("Webex could not be reached"),
+    "meeting.entered_by_hand": _l("Meeting link entered by hand"),
+    "meeting.retried": _l("Webex tried again"),
+    "invitation_code.redeemed": _l("Invitation code entered in the portal"),
+}
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language == "fr" else "en"
+
+
+def _user() -> StaffUser:
+    return current_user._get_current_object()
+
+
+# --------------------------------------------------------------------------------------------- forms
+
+
+def _channel_choices(channels) -> Callable[[], list[SelectChoice]]:
+    return lambda: [SelectChoice(channel.value, channel.label) for channel in channels]
+
+
+def _document_choices() -> list[SelectChoice]:
+    return [SelectChoice("", _("Choose the kind of photo ID"))] + [
+        SelectChoice(item.value, item.label) for item in IdentityDocument
+    ]
+
+
+def _language_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "—"), SelectChoice("en", _("English")), SelectChoice("fr", _("French"))]
+
+
+def _language_names() -> dict[str, str]:
+    return {"en": _("English"), "fr": _("French")}
+
+
+class SendInvitationForm(FlaskForm):
+    channel = SelectField(_l("Send by"), choices=_channel_choices(LETTER_CHANNELS))
+
+
+class ReturnedFormUpload(FlaskForm):
+    file = FileField(_l("The returned registration form (PDF)"), validators=[FileRequired()])
+
+
+class FormValuesForm(FlaskForm):
+    """The registration form's values as the clerk confirms them; labels come from the form itself."""
+
+    full_name = StringField(validators=[Length(max=200)])
+    regulator = StringField(validators=[Length(max=100)])
+    membership_number = StringField(validators=[Length(max=40)])
+    email = StringField(validators=[Length(max=254)])
+    mobile = StringField(validators=[Length(max=40)])
+    postal_address = TextAreaField(validators=[Length(max=2000)])
+    preferred_language = SelectField(choices=_language_choices, default="")
+    file_numbers = TextAreaField(validators=[Length(max=2000)])
+
+
+class MeetingTimeForm(FlaskForm):
+    starts_at = DateTimeLocalField(_l("Start of the meeting"), validators=[DataRequired()])
+
+
+class MeetingLinkForm(FlaskForm):
+    link = URLField(_l("Meeting link"), validators=[DataRequired(), Length(max=500)])
+    number = StringField(_l("Meeting number"), validators=[Optional(), Length(max=40)])
+
+
+class IdentityForm(FlaskForm):
+    outcome = HiddenField(validators=[AnyOf(tuple(OUTCOMES))])
+    document = SelectField(_l("Kind of government photo ID seen"), choices=_document_choices, default="")
+
+
+class InviteForm(FlaskForm):
+    counsel = SelectField(_l("Counsel of record"), coerce=int)
+    channel = SelectField(_l("How"), choices=_channel_choices(LETTER_CHANNELS + REQUEST_CHANNELS))
+
+
+class BulkInviteForm(FlaskForm):
+    bulk_channel = SelectField(_l("Send by"), choices=_channel_choices(LETTER_CHANNELS))
+    expected_count = IntegerField(validators=[DataRequired()])
+
+
+# --------------------------------------------------------------------------------------------- list
+
+
+class FlaggedFilter(BaseSQLAFilter, BaseBooleanFilter):
+    """Registrations with (yes) or without (no) a flag for the clerk."""
+
+    def apply(self, query, value, alias=None):
+        column = self.get_column(alias)
+        return query.filter(column.is_not(None) if value == "1" else column.is_(None))
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
+def _counsel_name(view, context, model: Registration, name: str) -> str:
+    return model.counsel.full_name
+
+
+def _days_in_stage(view, context, model: Registration, name: str) -> str:
+    return str(int(age_of(model)))
+
+
+def _flag_badge(view, context, model: Registration, name: str) -> Markup | str:
+    if not model.flag:
+        return ""
+    return Markup('<span class="badge badge-danger" title="{}" data-testid="flag">{}</span>').format(
+        model.flag, _("Flagged")
+    )
+
+
+def _flag_text(view, context, model: Registration, name: str) -> str:
+    return model.flag or ""
+
+
+class RegistrationView(ScopedModelView):
+    area = "registrations"
+    details_template = "admin/registration_details.html"
+    column_list = ("counsel", "office", "status", "channel", "status_changed_at", "flag")
+    column_export_list = column_list
+    column_labels = {
+        "counsel": _l("Counsel"),
+        "counsel.full_name": _l("Counsel"),
+        "office": _l("Regional office"),
+        "status": _l("Status"),
+        "channel": _l("Channel"),
+        "status_changed_at": _l("Days in stage"),
+        "flag": _l("Flag"),
+    }
+    column_default_sort = ("status_changed_at", False)
+    column_sortable_list = ("status", "status_changed_at")
+    column_searchable_list = ("counsel.full_name",)
+    column_formatters = {
+        "counsel": _counsel_name,
+        "office": fmt.related_name,
+        "status": fmt.label,
+        "channel": fmt.label,
+        "status_changed_at": _days_in_stage,
+        "flag": _flag_badge,
+    }
+    column_formatters_export = {**column_formatters, "flag": _flag_text}
+
+    FILTER_ORDER = ("status", "office", "channel", "flagged")
+
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(Registration.status, _l("Status"), options=fmt.enum_choices(RegistrationStatus)),
+            IntEqualFilter(Registration.office_id, _l("Regional office"), options=fmt.office_choices),
+            FilterEqual(Registration.channel, _l("Channel"), options=fmt.enum_choices(InvitationChannel)),
+            FlaggedFilter(Registration.flag, _l("Flagged")),
+        ]
+
+    def scope(self, query):
+        return access.scope_registrations(query, current_user)
+
+    # ----------------------------------------------------------------------------------- the page
+
+    def render(self, template, **kwargs):
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            kwargs.update(self._details(record))
+        return super().render(template, **kwargs)
+
+    def _details(self, registration: Registration) -> dict[str, Any]:
+        allowed = set(MACHINE.allowed(registration, _user()))
+        meeting = registration.current_meeting
+        return {
+            "allowed": allowed,
+            "action_labels": ACTION_LABELS,
+            "status_label": _status_label,
+            "days_in_stage": int(age_of(registration)),
+            "lang": _language(),
+            "meeting": meeting,
+            "meeting_failed": meeting is not None and meeting.status is MeetingStatus.FAILED,
+            "field_names": FIELD_NAMES,
+            "field_labels": FIELD_LABELS,
+            "language_names": _language_names(),
+            "on_record": form_values_for(registration.counsel),
+            "timeline": timeline_of(registration),
+            "action_form": FlaskForm(),
+            "invitation_form": SendInvitationForm(),
+            "upload_form": ReturnedFormUpload(),
+            "meeting_form": MeetingTimeForm(),
+            "link_form": MeetingLinkForm(),
+            "identity_form": IdentityForm(),
+        }
+
+    # ----------------------------------------------------------------------------------- actions
+
+    def _require_role(self, transition: str) -> None:
+        """A role the state machine never lets fire this transition is refused (403, audited)."""
+        if current_user.role not in MACHINE.transitions[transition].roles:
+            refuse("role", area=self.area, action=transition)
+
+    def _registration_for(self, transition: str) -> Registration:
+        self._require_role(transition)
+        return self.get_one(request.values.get("id"))
+
+    def _back_to(self, registration: Registration) -> ResponseReturnValue:
+        return redirect(url_for(".details_view", id=registration.id))
+
+    def _act(
+        self,
+        transition: str,
+        action: Callable[[Registration, StaffUser], Any],
+        done: str,
+        form: FlaskForm | None = None,
+        invalid: str | None = None,
+    ) -> ResponseReturnValue:
+        """Check role, scope, form and stage, then apply one workflow action and show the registration."""
+        registration = self._registration_for(transition)
+        form = form or FlaskForm()
+        if not form.validate_on_submit():
+            flash(invalid or _("The form was not filled in correctly."), "error")
+        elif not MACHINE.may_fire(registration, transition, _user()):
+            flash(str(NOT_NOW), "error")
+        else:
+            self._apply(registration, action, done)
+        return self._back_to(registration)
+
+    def _apply(self, registration: Registration, action, done: str) -> None:
+        try:
+            action(registration, _user())
+        except (RegistrationRefused, MessageError) as error:
+            _refused(error)
+            return
+        db.session.commit()
+        flash(done, "success")
+
+    @expose("/send-invitation/", methods=("POST",))
+    def send_invitation_view(self):
+        form = SendInvitationForm()
+        return self._act(
+            "send_invitation",
+            lambda registration, clerk: send_invitation(
+                registration, InvitationChannel(form.channel.data), clerk
+            ),
+            _("The invitation and the registration form are on their way to counsel."),
+            form,
+        )
+
+    @expose("/schedule/", methods=("POST",))
+    def schedule_view(self):
+        form = MeetingTimeForm()
+        return self._act(
+            "schedule_verification",
+            lambda registration, clerk: meeting_workflow.schedule_meeting(
+                registration, form.starts_at.data, clerk
+            ),
+            _("The meeting is being arranged in Webex; counsel will receive the link."),
+            form,
+            _("Give the date and time of the meeting."),
+        )
+
+    @expose("/reschedule/", methods=("POST",))
+    def reschedule_view(self):
+        form = MeetingTimeForm()
+        return self._act(
+            "reschedule_verification",
+            lambda registration, clerk: meeting_workflow.reschedule_meeting(
+                registration, form.starts_at.data, clerk
+            ),
+            _("The meeting is moved; counsel will be told the new time."),
+            form,
+            _("Give the date and time of the meeting."),
+        )
+
+    @expose("/cancel-meeting/", methods=("POST",))
+    def cancel_meeting_view(self):
+        return self._act(
+            "cancel_verification", meeting_workflow.cancel_meeting, _("The meeting is cancelled.")
+        )
+
+    @expose("/meeting-link/", methods=("POST",))
+    def meeting_link_view(self):
+        form = MeetingLinkForm()
+
+        def enter(registration: Registration, clerk: StaffUser) -> None:
+            _refuse_unless_meeting_failed(registration)
+            meeting_workflow.enter_link_by_hand(registration, form.link.data, form.number.data or "", clerk)
+
+        return self._act(
+            "reschedule_verification",
+            enter,
+            _("The meeting link is recorded; counsel will receive it."),
+            form,
+            _("Enter the meeting link, starting with https://."),
+        )
+
+    @expose("/retry-meeting/", methods=("POST",))
+    def retry_meeting_view(self):
+        return self._act(
+            "reschedule_verification",
+            meeting_workflow.retry_meeting,
+            _("Webex will be tried again."),
+        )
+
+    @expose("/identity/", methods=("POST",))
+    def identity_view(self):
+        form = IdentityForm()
+        transition = OUTCOMES.get(request.form.get("outcome", ""), "verify_identity")
+
+        def record(registration: Registration, clerk: StaffUser) -> None:
+            document = IdentityDocument(form.document.data) if form.document.data else None
+            record_identity(registration, clerk, form.outcome.data, document)
+
+        return self._act(transition, record, _("The outcome of the identity verification is recorded."), form)
+
+    @expose("/hold/", methods=("POST",))
+    def hold_view(self):
+        return self._act(
+            "put_on_hold",
+            workflow.put_on_hold,
+            _("The registration is on hold."),
+        )
+
+    @expose("/resume/", methods=("POST",))
+    def resume_view(self):
+        return self._act(
+            "resume",
+            workflow.resume,
+            _("The registration is resumed."),
+        )
+
+    @expose("/withdraw/", methods=("POST",))
+    def withdraw_view(self):
+        return self._act(
+            "withdraw",
+            workflow.withdraw,
+            _("The registration is withdrawn."),
+        )
+
+    # ----------------------------------------------------------------------------------- the code
+
+    @expose("/invitation-code/", methods=("POST",))
+    def invitation_code_view(self):
+        """Issue a code and show it in this response only: never in a flash, the session, a URL or a log."""
+        registration = self._registration_for("issue_invitation_code")
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        if not MACHINE.may_fire(registration, "issue_invitation_code", _user()):
+            flash(str(NOT_NOW), "error")
+            return self._back_to(registration)
+        try:
+            code = issue_invitation_code(registration, _user())
+        except (RegistrationRefused, MessageError) as error:
+            _refused(error)
+            return self._back_to(registration)
+        db.session.commit()
+        return self.render(
+            "admin/registration_code.html",
+            registration=registration,
+            code=code,
+            sent_by=message_channel(registration).label,
+            expires_at=registration.current_code.expires_at if registration.current_code else None,
+        )
+
+    # ----------------------------------------------------------------------------------- the form
+
+    @expose("/returned-form/", methods=("POST",))
+    def upload_form_view(self):
+        """Keep the returned form, read its fields, and show them beside the counsel record."""
+        registration = self._registration_for("receive_form")
+        form = ReturnedFormUpload()
+        if not form.validate_on_submit():
+            flash(_("Choose the returned form (a PDF file)."), "error")
+            return self._back_to(registration)
+        if not MACHINE.may_fire(registration, "receive_form", _user()):
+            flash(str(NOT_NOW), "error")
+            return self._back_to(registration)
+        try:
+            reading = store_returned_form(registration, form.file.data.stream, _user())
+        except RegistrationRefused as error:
+            _refused(error)
+            return self._back_to(registration)
+        db.session.commit()
+        if reading.fields is None:
+            flash(reading.problem_fr if _language() == "fr" else reading.problem_en, "error")
+            return self._back_to(registration)
+        return self._form_check(registration, reading.fields, uploaded=True, flattened=reading.flattened)
+
+    @expose("/typed-form/")
+    def typed_form_view(self):
+        """The clerk types the form in (a form sent on paper, or one whose fields could not be read)."""
+        registration = self._registration_for("receive_form")
+        if not MACHINE.may_fire(registration, "receive_form", _user()):
+            flash(str(NOT_NOW), "error")
+            return self._back_to(registration)
+        return self._form_check(registration, {}, uploaded=False, flattened=False)
+
+    def _form_check(
+        self, registration: Registration, values: dict[str, str], *, uploaded: bool, flattened: bool
+    ) -> ResponseReturnValue:
+        form = FormValuesForm(formdata=None, data=_prefill(values))
+        differences = compare_with_counsel(values, registration.counsel) if values else []
+        return self.render(
+            "admin/registration_form_check.html",
+            registration=registration,
+            form=form,
+            uploaded=uploaded,
+            flattened=flattened,
+            lang=_language(),
+            field_names=FIELD_NAMES,
+            field_labels=FIELD_LABELS,
+            multiline=MULTILINE_FIELDS,
+            language_names=_language_names(),
+            on_record=form_values_for(registration.counsel),
+            differing={difference.field for difference in differences},
+            not_of_record=file_numbers_not_of_record(values, registration.counsel) if values else [],
+        )
+
+    @expose("/record-form/", methods=("POST",))
+    def record_form_view(self):
+        registration = self._registration_for("receive_form")
+        form = FormValuesForm()
+        if not form.validate_on_submit():
+            flash(_("The form was not filled in correctly."), "error")
+        elif not MACHINE.may_fire(registration, "receive_form", _user()):
+            flash(str(NOT_NOW), "error")
+        else:
+            self._record_form(registration, {name: form[name].data or "" for name in FIELD_NAMES})
+        return self._back_to(registration)
+
+    def _record_form(self, registration: Registration, values: dict[str, str]) -> None:
+        try:
+            missing = record_form(registration, values, _user())
+        except (RegistrationRefused, MessageError) as error:
+            _refused(error)
+            return
+        db.session.commit()
+        if not missing:
+            flash(_("The form is recorded and the counsel record updated."), "success")
+            return
+        items = "; ".join(item.fr if _language() == "fr" else item.en for item in missing)
+        flash(
+            _("The form is incomplete; counsel is sent a message listing: %(items)s", items=items), "warning"
+        )
+
+    @expose("/returned-form/download/")
+    def download_form_view(self):
+        """The returned form as received, to read a printed or flattened one; never shown inline."""
+        registration = self._registration_for("receive_form")
+        if registration.form_sha256 is None:
+            abort(404)
+        record_event("registration.form_downloaded", record=registration)
+        db.session.commit()
+        path = DocumentStore(current_app.config["STORAGE_ROOT"]).path_for(registration.form_sha256)
+        response = send_file(
+            path,
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=f"registration-form-{registration.id}.pdf",
+        )
+        response.headers["Content-Security-Policy"] = "sandbox"
+        return response
+
+
+def _refused(error: RegistrationRefused | MessageError) -> None:
+    """Undo what the workflow began, and say why in the reader's language."""
+    db.session.rollback()
+    flash(str(error.message) if isinstance(error, RegistrationRefused) else str(NO_ADDRESS), "error")
+
+
+def _status_label(value: str) -> str:
+    try:
+        return RegistrationStatus(value).label
+    except ValueError:
+        return value
+
+
+def _prefill(values: dict[str, str]) -> dict[str, str]:
+    prefilled = {name: values.get(name, "") for name in FIELD_NAMES}
+    prefilled["preferred_language"] = normalise_language(prefilled["preferred_language"]) or ""
+    return prefilled
+
+
+def _refuse_unless_meeting_failed(registration: Registration) -> None:
+    meeting = registration.current_meeting
+    if meeting is None or meeting.status is not MeetingStatus.FAILED:
+        raise RegistrationRefused(
+            _l("A meeting link is entered by hand only when Webex could not arrange the meeting.")
+        )
+
+
+# --------------------------------------------------------------------------------------------- timeline
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # event | message | meeting
+    text: str
+    by: str = ""
+    url: str | None = None
+    record: Any = None
+
+
+def timeline_of(registration: Registration) -> list[TimelineEntry]:
+    """The audit events of the registration, the messages sent to its counsel since it started, and its
+    meetings, in the order they happened."""
+    entries = [*_event_entries(registration), *_message_entries(registration)]
+    entries += [
+        TimelineEntry(meeting.created_at, "meeting", _("Verification meeting"), record=meeting)
+        for meeting in registration.meetings
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _event_entries(registration: Registration) -> list[TimelineEntry]:
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.record_type == "registrations", AuditEvent.record_id == str(registration.id))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    )
+    return [
+        TimelineEntry(
+            event.occurred_at,
+            "event",
+            str(EVENT_LABELS.get(event.action, event.action)),
+            event.actor.full_name if event.actor else event.actor_label,
+            record=event,
+        )
+        for event in events
+    ]
+
+
+def _message_entries(registration: Registration) -> list[TimelineEntry]:
+    query = select(Notification).where(
+        Notification.counsel_id == registration.counsel_id,
+        Notification.created_at >= registration.created_at,
+    )
+    messages = db.session.scalars(
+        access.scope_notifications(query, current_user).order_by(Notification.created_at, Notification.id)
+    )
+    may_open_messages = access.may_open(current_user, "messages")
+    return [
+        TimelineEntry(
+            message.created_at,
+            "message",
+            template_label(message.template),
+            url=url_for("notification.details_view", id=message.id) if may_open_messages else None,
+            record=message,
+        )
+        for message in messages
+    ]
+
+
+# --------------------------------------------------------------------------------------------- invite
+
+
+class RegistrationInviteView(StaffPage):
+    """A clerk invites counsel of record of their office, one at a time or all at once."""
+
+    area = "registrations"
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and current_user.role is Role.CLERK
+
+    @expose("/")
+    def index(self):
+        eligible = eligible_not_invited(current_user.office)
+        form = InviteForm()
+        form.counsel.choices = _counsel_choices(eligible)
+        return self.render(
+            "admin/registration_invite.html",
+            eligible=eligible,
+            form=form,
+            bulk_form=BulkInviteForm(formdata=None, expected_count=len(eligible)),
+        )
+
+    @expose("/invite/", methods=("POST",))
+    def invite_view(self):
+        form = InviteForm()
+        form.counsel.choices = _counsel_choices(eligible_not_invited(current_user.office))
+        if not form.validate_on_submit():
+            flash(_("Choose counsel of record not yet invited, and how to invite them."), "error")
+            return redirect(url_for(".index"))
+        counsel = db.session.get(Counsel, form.counsel.data)
+        channel = InvitationChannel(form.channel.data)
+        try:
+            registration = start_registration(
+                counsel, channel, _user(), requested=channel in REQUEST_CHANNELS
+            )
+        except (RegistrationRefused, MessageError) as error:
+            _refused(error)
+            return redirect(url_for(".index"))
+        db.session.commit()
+        if channel in REQUEST_CHANNELS:
+            flash(
+                _("Counsel's request is recorded. Send them the invitation from the registration."), "success"
+            )
+        else:
+            flash(_("The invitation and the registration form are on their way to counsel."), "success")
+        return redirect(url_for("registration.details_view", id=registration.id))
+
+    @expose("/bulk/", methods=("POST",))
+    def bulk_view(self):
+        form = BulkInviteForm()
+        eligible = eligible_not_invited(current_user.office)
+        if not form.validate_on_submit():
+            flash(_("Choose how to send the invitations."), "error")
+        elif form.expected_count.data != len(eligible):
+            flash(
+                _(
+                    "The number of counsel to invite has changed (now %(count)d). Check it and confirm again.",
+                    count=len(eligible),
+                ),
+                "warning",
+            )
+        else:
+            self._invite_all(InvitationChannel(form.bulk_channel.data), len(eligible))
+        return redirect(url_for(".index"))
+
+    def _invite_all(self, channel: InvitationChannel, eligible: int) -> None:
+        try:
+            invited = invite_in_bulk(current_user.office, channel, _user())
+        except (RegistrationRefused, MessageError) as error:
+            _refused(error)
+            return
+        db.session.commit()
+        flash(_("Counsel invited: %(count)d.", count=len(invited)), "success")
+        if len(invited) < eligible:
+            flash(
+                _(
+                    "Not invited, for want of an address to send to: %(count)d.",
+                    count=eligible - len(invited),
+                ),
+                "warning",
+            )
+
+
+def _counsel_choices(eligible: list[Counsel]) -> list[SelectChoice]:
+    return [
+        SelectChoice(counsel.id, f"{counsel.full_name} ({counsel.email or counsel.external_id})")
+        for counsel in eligible
+    ]
+
+
+# --------------------------------------------------------------------------------------------- board
+
+
+@dataclass(frozen=True)
+class Stage:
+    status: RegistrationStatus
+    count: int
+    oldest_days: int | None
+    url: str
+
+
+DONE = (RegistrationStatus.ACTIVE, RegistrationStatus.WITHDRAWN)
+
+
+class RegistrationPipelineView(StaffPage):
+    """One card per stage, with its count and the age of its oldest registration, in the user's scope."""
+
+    area = "registrations"
+
+    @expose("/")
+    def index(self):
+        national = access.has_national_scope(current_user)
+        office_id = request.args.get("office", type=int) if national else None
+        return self.render(
+            "admin/registration_pipeline.html",
+            stages=pipeline_stages(office_id),
+            flagged=flagged_registrations(office_id),
+            offices=fmt.office_choices() if national else None,
+            office_id=office_id,
+        )
+
+
+def _in_scope(query, office_id: int | None):
+    query = access.scope_registrations(query, current_user)
+    return query.where(Registration.office_id == office_id) if office_id else query
+
+
+def pipeline_stages(office_id: int | None) -> list[Stage]:
+    query = _in_scope(
+        select(Registration.status, func.count(Registration.id), func.min(Registration.status_changed_at)),
+        office_id,
+    ).group_by(Registration.status)
+    found = {status: (count, oldest) for status, count, oldest in db.session.execute(query)}
+    now = utcnow()
+    filters = {"office": str(office_id)} if office_id else {}
+    stages = []
+    for status in RegistrationStatus:
+        count, oldest = found.get(status, (0, None))
+        days = (now - oldest).days if oldest is not None and status not in DONE else None
+        stages.append(Stage(status, count, days, RegistrationView.list_url(status=status.value, **filters)))
+    return stages
+
+
+def flagged_registrations(office_id: int | None) -> list[Registration]:
+    query = _in_scope(select(Registration), office_id).where(Registration.flag.is_not(None))
+    return list(db.session.scalars(query.order_by(Registration.status_changed_at)))

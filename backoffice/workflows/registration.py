@@ -1,0 +1,413 @@
+"""Registration of counsel: one state machine from invitation to an active portal account.
+
+Steps (DOMAIN.md): invitation (or a request from counsel) → returned registration form → identity
+verification in a Webex meeting → invitation code → redemption in the portal with an SMS access code.
+Every change of status goes through `MACHINE.fire`, with its audit event; nothing else sets the status.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+
+from backoffice.extensions import db
+from backoffice.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Counsel,
+    CounselOfRecord,
+    IdentityDocument,
+    InvitationChannel,
+    Office,
+    Registration,
+    RegistrationStatus,
+    Role,
+    StaffUser,
+)
+from backoffice.models.types import utcnow
+from backoffice.workflows import portal
+from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
+from backoffice.workflows.state_machine import StateMachine, Transition, TransitionRefused
+
+R = RegistrationStatus
+CLERK = frozenset({Role.CLERK})
+CLERK_OR_SUPERVISOR = frozenset({Role.CLERK, Role.SUPERVISOR})
+OPEN = frozenset(status for status in R if status not in (R.ACTIVE, R.WITHDRAWN))
+ON_HOLD_ALLOWED = OPEN - {R.ON_HOLD}
+# Where each channel sends the messages of a registration; early requests go by email when possible.
+MESSAGE_CHANNEL = {
+    InvitationChannel.EMAIL: Channel.EMAIL,
+    InvitationChannel.MAIL: Channel.MAIL,
+    InvitationChannel.FAX: Channel.FAX,
+}
+
+
+def _status_changed(registration: Registration, before: RegistrationStatus) -> None:
+    registration.status_changed_at = utcnow()
+    if registration.status is R.ON_HOLD:
+        registration.status_before_hold = before
+
+
+MACHINE = StateMachine(
+    "registration",
+    {
+        "send_invitation": Transition(frozenset({R.REQUESTED}), R.INVITED, CLERK),
+        "receive_form": Transition(
+            frozenset({R.INVITED, R.REQUESTED, R.FORM_INCOMPLETE}), R.FORM_RECEIVED, CLERK
+        ),
+        "mark_form_incomplete": Transition(
+            frozenset({R.INVITED, R.REQUESTED, R.FORM_INCOMPLETE}), R.FORM_INCOMPLETE, CLERK
+        ),
+        "schedule_verification": Transition(
+            frozenset({R.FORM_RECEIVED, R.VERIFICATION_MISSED, R.IDENTITY_NOT_CONFIRMED}),
+            R.VERIFICATION_SCHEDULED,
+            CLERK,
+        ),
+        "reschedule_verification": Transition(
+            frozenset({R.VERIFICATION_SCHEDULED}), R.VERIFICATION_SCHEDULED, CLERK
+        ),
+        "cancel_verification": Transition(frozenset({R.VERIFICATION_SCHEDULED}), R.FORM_RECEIVED, CLERK),
+        "record_missed_verification": Transition(
+            frozenset({R.VERIFICATION_SCHEDULED}), R.VERIFICATION_MISSED, CLERK
+        ),
+        "verify_identity": Transition(frozenset({R.VERIFICATION_SCHEDULED}), R.IDENTITY_VERIFIED, CLERK),
+        "record_identity_not_confirmed": Transition(
+            frozenset({R.VERIFICATION_SCHEDULED}), R.IDENTITY_NOT_CONFIRMED, CLERK
+        ),
+        "issue_invitation_code": Transition(
+            frozenset({R.IDENTITY_VERIFIED, R.CODE_ISSUED, R.CODE_EXPIRED}), R.CODE_ISSUED, CLERK
+        ),
+        "expire_invitation_code": Transition(frozenset({R.CODE_ISSUED}), R.CODE_EXPIRED, frozenset()),
+        "activate": Transition(frozenset({R.CODE_ISSUED}), R.ACTIVE, frozenset()),
+        "put_on_hold": Transition(ON_HOLD_ALLOWED, R.ON_HOLD, CLERK_OR_SUPERVISOR),
+        "resume": Transition(frozenset({R.ON_HOLD}), None, CLERK_OR_SUPERVISOR),
+        "withdraw": Transition(OPEN, R.WITHDRAWN, CLERK_OR_SUPERVISOR),
+    },
+    on_change=_status_changed,
+)
+
+ACTION_LABELS = {
+    "send_invitation": _l("Send the invitation"),
+    "receive_form": _l("Record the returned form"),
+    "mark_form_incomplete": _l("Form incomplete"),
+    "schedule_verification": _l("Schedule the identity verification"),
+    "reschedule_verification": _l("Reschedule"),
+    "cancel_verification": _l("Cancel the meeting"),
+    "record_missed_verification": _l("Counsel missed the meeting"),
+    "verify_identity": _l("Identity verified"),
+    "record_identity_not_confirmed": _l("Identity not confirmed"),
+    "issue_invitation_code": _l("Issue the invitation code"),
+    "put_on_hold": _l("Put on hold"),
+    "resume": _l("Resume"),
+    "withdraw": _l("Withdraw"),
+}
+
+
+class RegistrationRefused(Exception):
+    """A refusal for the clerk, in both languages (`message` is a lazy string)."""
+
+    def __init__(self, message) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+NOT_NOW = _l("This action is not possible at this stage of the registration.")
+
+
+def fire(registration: Registration, transition: str, actor: StaffUser | None = None, **details: Any) -> None:
+    try:
+        MACHINE.fire(registration, transition, actor, **details)
+    except TransitionRefused:
+        raise RegistrationRefused(NOT_NOW) from None
+
+
+def require(registration: Registration, transition: str, actor: StaffUser | None) -> None:
+    """Refuse before changing anything when the transition could not be fired."""
+    if not MACHINE.may_fire(registration, transition, actor):
+        raise RegistrationRefused(NOT_NOW)
+
+
+def put_on_hold(registration: Registration, user: StaffUser) -> None:
+    """A live meeting is cancelled (in Webex too); resuming comes back before the meeting was arranged."""
+    from backoffice.workflows import meetings
+
+    require(registration, "put_on_hold", user)
+    meeting = registration.current_meeting
+    fire(registration, "put_on_hold", user)
+    if meeting is not None:
+        meetings.stop_meeting(meeting)
+        registration.status_before_hold = R.FORM_RECEIVED
+
+
+def resume(registration: Registration, user: StaffUser) -> None:
+    fire(registration, "resume", user, target=registration.status_before_hold or R.INVITED)
+    registration.status_before_hold = None
+
+
+def withdraw(registration: Registration, user: StaffUser) -> None:
+    """Withdrawn: a live meeting is cancelled and an unused invitation code revoked."""
+    from backoffice.workflows import meetings
+
+    require(registration, "withdraw", user)
+    meeting = registration.current_meeting
+    fire(registration, "withdraw", user)
+    if meeting is not None:
+        meetings.stop_meeting(meeting)
+    for code in registration.invitation_codes:
+        if code.revoked_at is None and code.redeemed_at is None:
+            code.revoked_at = utcnow()
+
+
+def active_cases_of(counsel: Counsel) -> list[Case]:
+    return portal.active_cases_of(counsel.id)
+
+
+def open_registration(counsel: Counsel) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(Registration.counsel_id == counsel.id, Registration.status.in_(OPEN))
+    )
+
+
+def handling_office(counsel: Counsel, clerk: StaffUser) -> Office:
+    """The clerk's office when counsel has an active case there, else the office of counsel's first active case."""
+    cases = active_cases_of(counsel)
+    if not cases:
+        raise RegistrationRefused(_l("Only counsel of record on at least one active case can be invited."))
+    mine = [case for case in cases if case.office_id == clerk.office_id]
+    return (mine or cases)[0].office
+
+
+def start_registration(
+    counsel: Counsel, channel: InvitationChannel, clerk: StaffUser, *, requested: bool = False
+) -> Registration:
+    """Invite counsel (email, mail or fax) or record counsel's own request to register early."""
+    if clerk.role is not Role.CLERK:
+        raise RegistrationRefused(_l("Only a registry clerk invites counsel."))
+    office = handling_office(counsel, clerk)
+    if clerk.office_id not in (None, office.id):
+        raise RegistrationRefused(_l("This counsel has no active case in your office."))
+    existing = open_registration(counsel)
+    if existing is not None:
+        raise RegistrationRefused(_l("This counsel already has a registration in progress."))
+    if not requested and channel not in MESSAGE_CHANNEL:
+        raise RegistrationRefused(_l("An invitation goes by email, mail or fax."))
+    status = R.REQUESTED if requested else R.INVITED
+    registration = Registration(counsel=counsel, office=office, channel=channel, status=status)
+    db.session.add(registration)
+    db.session.flush()
+    from backoffice.workflows.audit import record_event
+
+    record_event(
+        "registration.requested" if requested else "registration.invited",
+        record=registration,
+        actor=clerk,
+        after={"status": status.value, "channel": channel.value},
+    )
+    if not requested:
+        _send_invitation_message(registration)
+    return registration
+
+
+def send_invitation(registration: Registration, channel: InvitationChannel, clerk: StaffUser) -> None:
+    """After counsel asked to register early: send them the invitation and the form."""
+    if channel not in MESSAGE_CHANNEL:
+        raise RegistrationRefused(_l("An invitation goes by email, mail or fax."))
+    require(registration, "send_invitation", clerk)
+    registration.channel = channel
+    fire(registration, "send_invitation", clerk, channel=channel.value)
+    _send_invitation_message(registration)
+
+
+def _send_invitation_message(registration: Registration) -> None:
+    try:
+        queue_message(
+            "invitation",
+            counsel_values(registration.counsel, registration.office),
+            counsel=registration.counsel,
+            channel=message_channel(registration),
+            office_id=registration.office_id,
+        )
+    except MessageError:
+        raise RegistrationRefused(_l("The counsel record has no address for this channel.")) from None
+
+
+def message_channel(registration: Registration) -> Channel:
+    channel = MESSAGE_CHANNEL.get(registration.channel)
+    if channel is None:
+        return Channel.EMAIL if registration.counsel.email else Channel.MAIL
+    return channel
+
+
+def eligible_not_invited(office: Office) -> list[Counsel]:
+    """Counsel of record on an active case of this office with no registration in progress or done."""
+    active_here = (
+        select(CounselOfRecord.counsel_id)
+        .join(Case, Case.id == CounselOfRecord.case_id)
+        .where(
+            Case.office_id == office.id, Case.status == CaseStatus.ACTIVE, CounselOfRecord.ended_on.is_(None)
+        )
+    )
+    registered = exists().where(Registration.counsel_id == Counsel.id, Registration.status != R.WITHDRAWN)
+    return list(
+        db.session.scalars(
+            select(Counsel).where(Counsel.id.in_(active_here), ~registered).order_by(Counsel.full_name)
+        )
+    )
+
+
+def invite_in_bulk(office: Office, channel: InvitationChannel, clerk: StaffUser) -> list[Registration]:
+    """Invite every eligible counsel of the office not yet invited; counsel without the channel's address
+    get a letter instead of an email."""
+    invited = []
+    for counsel in eligible_not_invited(office):
+        usable = channel
+        if channel is InvitationChannel.EMAIL and not counsel.email:
+            usable = InvitationChannel.MAIL
+        if usable is InvitationChannel.FAX and not counsel.fax:
+            usable = InvitationChannel.MAIL
+        if usable is InvitationChannel.MAIL and not counsel.postal_address:
+            continue
+        invited.append(start_registration(counsel, usable, clerk))
+    return invited
+
+
+def record_identity(
+    registration: Registration, clerk: StaffUser, outcome: str, document: IdentityDocument | None = None
+) -> None:
+    """The clerk's record of the verification meeting: verified (which kind of photo ID was seen, never its
+    number), not confirmed, or missed."""
+    from backoffice.workflows import meetings
+
+    transition = {
+        "verified": "verify_identity",
+        "not_confirmed": "record_identity_not_confirmed",
+        "missed": "record_missed_verification",
+    }.get(outcome)
+    if transition is None:
+        raise RegistrationRefused(_l("Unknown outcome."))
+    require(registration, transition, clerk)
+    meeting = registration.current_meeting
+    if outcome == "verified":
+        if document is None:
+            raise RegistrationRefused(_l("Say which kind of government photo ID was seen."))
+        registration.identity_document = document
+        registration.identity_checked_by = clerk
+        registration.identity_checked_at = utcnow()
+        fire(registration, "verify_identity", clerk, document=document.value)
+    elif outcome == "not_confirmed":
+        fire(registration, "record_identity_not_confirmed", clerk)
+    else:
+        fire(registration, "record_missed_verification", clerk)
+    if meeting is not None:
+        meetings.close_meeting(meeting, missed=outcome == "missed")
+
+
+def clear_flag(registration: Registration) -> None:
+    registration.flag = None
+
+
+def age_of(registration: Registration, now: datetime | None = None) -> float:
+    """Days in the current stage."""
+    return ((now or utcnow()) - registration.status_changed_at).total_seconds() / 86400
+
+
+# The returned registration form
+
+MAX_FORM_BYTES = 10 * 1024 * 1024
+COUNSEL_FIELDS = ("full_name", "regulator", "membership_number", "email", "mobile", "postal_address")
+
+
+def store_returned_form(registration: Registration, stream, clerk: StaffUser):
+    """Keep the uploaded form (content-addressed, like submissions) and read its fields in the sandbox.
+
+    Returns the reading; a scanned or flattened form reads as `flattened`, for the clerk to type it in.
+    """
+    from pathlib import Path
+
+    from flask import current_app
+
+    from backoffice.integrations.storage import DocumentStore
+    from backoffice.workflows.registration_form import read_registration_form
+
+    require(registration, "receive_form", clerk)
+    incoming = DocumentStore(current_app.config["STORAGE_ROOT"]).receive()
+    try:
+        head = _copy_limited(stream, incoming)
+    except BaseException:
+        incoming.discard()
+        raise
+    if not head.startswith(b"%PDF-"):
+        incoming.discard()
+        raise RegistrationRefused(_l("The returned form must be a PDF file."))
+    stored = incoming.keep()
+    registration.form_sha256 = stored.sha256
+    from backoffice.workflows.audit import record_event
+
+    record_event(
+        "registration.form_uploaded", record=registration, actor=clerk, after={"sha256": stored.sha256}
+    )
+    return read_registration_form(Path(stored.path))
+
+
+def _copy_limited(stream, incoming) -> bytes:
+    head = b""
+    while chunk := stream.read(256 * 1024):
+        if incoming.size + len(chunk) > MAX_FORM_BYTES:
+            raise RegistrationRefused(_l("The returned form is larger than 10 MB."))
+        head = (head + chunk)[:5] if len(head) < 5 else head
+        incoming.write(chunk)
+    return head
+
+
+def record_form(registration: Registration, values: dict[str, str], clerk: StaffUser) -> list:
+    """The clerk confirms the form's values. Missing or invalid items send the registration to "form
+    incomplete" with a message to counsel listing them; otherwise the counsel record is updated (audited)."""
+    from backoffice.workflows.registration_form import FIELD_NAMES, check_registration_values
+
+    require(registration, "receive_form", clerk)  # the same stages as "form incomplete"
+    values = {name: (values.get(name) or "").strip() for name in FIELD_NAMES}
+    kind = registration.counsel.kind.value if registration.counsel.kind else None
+    missing = check_registration_values(values, kind)
+    registration.form_values = values
+    registration.form_received_at = utcnow()
+    if missing:
+        fire(registration, "mark_form_incomplete", clerk, missing=[item.field for item in missing])
+        queue_message(
+            "form_incomplete",
+            {
+                **counsel_values(registration.counsel, registration.office),
+                "missing_items": [{"en": item.en, "fr": item.fr} for item in missing],
+            },
+            counsel=registration.counsel,
+            channel=message_channel(registration),
+            office_id=registration.office_id,
+        )
+        return missing
+    _update_counsel(registration.counsel, values, clerk)
+    fire(registration, "receive_form", clerk)
+    return []
+
+
+def _update_counsel(counsel: Counsel, values: dict[str, str], clerk: StaffUser) -> None:
+    from backoffice.models import Language
+    from backoffice.workflows.audit import record_event
+    from backoffice.workflows.registration_form import normalise_language, normalise_mobile
+
+    wanted = {name: values[name] or None for name in COUNSEL_FIELDS}
+    wanted["mobile"] = normalise_mobile(values["mobile"])
+    language = normalise_language(values["preferred_language"])
+    before, after = {}, {}
+    for name, value in wanted.items():
+        if getattr(counsel, name) != value:
+            before[name], after[name] = getattr(counsel, name), value
+            setattr(counsel, name, value)
+    if language and counsel.preferred_language != Language(language):
+        before["preferred_language"] = (
+            counsel.preferred_language.value if counsel.preferred_language else None
+        )
+        after["preferred_language"] = language
+        counsel.preferred_language = Language(language)
+    if after:
+        record_event("counsel.updated_from_form", record=counsel, actor=clerk, before=before, after=after)
