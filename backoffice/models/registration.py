@@ -109,7 +109,7 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(str_enum(RegistrationStatus, "registration_status"))
     # The status to go back to when a registration on hold is resumed.
     status_before_hold: Mapped[RegistrationStatus | None] = mapped_column(
-        str_enum(RegistrationStatus, "registration_status")
+        str_enum(RegistrationStatus, "status_before_hold")  # its own name: check constraints are named by it
     )
     channel: Mapped[InvitationChannel] = mapped_column(str_enum(InvitationChannel, "invitation_channel"))
     form_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -28,9 +28,9 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows import codes
 from backoffice.workflows.audit import record_event
-from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.notifications import queue_message
 from backoffice.workflows.refusals import Refusal
-from backoffice.workflows.registration import MACHINE, R, fire, message_channel, require
+from backoffice.workflows.registration import MACHINE, R, fire, message_counsel, require
 
 SIGN_IN_PROVIDERS = ("gckey", "partner")
 MAX_CHALLENGES_PER_CODE = 3
@@ -61,18 +61,11 @@ def issue_invitation_code(registration: Registration, clerk: StaffUser, *, demo:
 
 def _send_code(registration: Registration, code: str, expires_at: datetime) -> None:
     values = {
-        **counsel_values(registration.counsel, registration.office),
         "invitation_code": code,
         "portal_url": current_app.config["PORTAL_URL"],
         "expires_on": expires_at.astimezone(registration.office.zone).strftime("%Y-%m-%d"),
     }
-    queue_message(
-        "invitation_code",
-        values,
-        counsel=registration.counsel,
-        channel=message_channel(registration),
-        office_id=registration.office_id,
-    )
+    message_counsel(registration, "invitation_code", values)
 
 
 def expire_and_remind(now: datetime | None = None) -> dict[str, list[int]]:
@@ -106,17 +99,10 @@ def expire_and_remind(now: datetime | None = None) -> dict[str, list[int]]:
 def _remind(record: InvitationCode) -> None:
     registration = record.registration
     values = {
-        **counsel_values(registration.counsel, registration.office),
         "expires_on": record.expires_at.astimezone(registration.office.zone).strftime("%Y-%m-%d"),
         "portal_url": current_app.config["PORTAL_URL"],
     }
-    queue_message(
-        "invitation_code_reminder",
-        values,
-        counsel=registration.counsel,
-        channel=message_channel(registration),
-        office_id=registration.office_id,
-    )
+    message_counsel(registration, "invitation_code_reminder", values)
 
 
 # The portal's side

@@ -15,11 +15,17 @@ from sqlalchemy import select
 from backoffice import queue
 from backoffice.extensions import db
 from backoffice.integrations import webex
-from backoffice.models import MeetingStatus, Registration, RegistrationStatus, StaffUser, VerificationMeeting
+from backoffice.models import (
+    Channel,
+    MeetingStatus,
+    Registration,
+    RegistrationStatus,
+    StaffUser,
+    VerificationMeeting,
+)
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
-from backoffice.workflows.notifications import counsel_values, queue_message
-from backoffice.workflows.registration import RegistrationRefused, fire, message_channel, require
+from backoffice.workflows.registration import RegistrationRefused, fire, message_counsel, require
 
 SYNC_JOB = "jobs.registration.sync_meeting"
 MEETING_MINUTES = 30
@@ -253,20 +259,18 @@ def _queue_meeting_message(meeting: VerificationMeeting, template: str = "verifi
     registration = meeting.registration
     zone = ZoneInfo(registration.office.time_zone)
     values = {
-        **counsel_values(registration.counsel, registration.office),
         "meeting_time": meeting.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "meeting_time_zone": registration.office.time_zone,
         "meeting_link": meeting.web_link or "",
         "meeting_number": meeting.meeting_number or "",
     }
-    channel = message_channel(registration) if template == "verification_meeting" else None
-    if channel is not None and channel.is_letter and registration.counsel.email:
-        from backoffice.models import Channel
-
-        channel = Channel.EMAIL  # a meeting link is of little use on paper
-    queue_message(
-        template, values, counsel=registration.counsel, channel=channel, office_id=registration.office_id
-    )
+    # A link is of little use on paper: email when counsel has an address; a reminder goes by SMS otherwise.
+    channel = None
+    if registration.counsel.email:
+        channel = Channel.EMAIL
+    elif template == "verification_reminder":
+        channel = Channel.SMS
+    message_counsel(registration, template, values, channel)
 
 
 def queue_meeting_reminders(now: datetime | None = None) -> list[int]:

@@ -222,15 +222,25 @@ def send_invitation(registration: Registration, channel: InvitationChannel, cler
 
 def _send_invitation_message(registration: Registration) -> None:
     try:
-        queue_message(
-            "invitation",
-            counsel_values(registration.counsel, registration.office),
-            counsel=registration.counsel,
-            channel=message_channel(registration),
-            office_id=registration.office_id,
-        )
+        message_counsel(registration, "invitation")
     except MessageError:
         raise RegistrationRefused(_l("The counsel record has no address for this channel.")) from None
+
+
+def message_counsel(
+    registration: Registration,
+    template: str,
+    values: dict[str, Any] | None = None,
+    channel: Channel | None = None,
+) -> None:
+    """Queue a message to the registration's counsel, by the registration's channel unless told otherwise."""
+    queue_message(
+        template,
+        {**counsel_values(registration.counsel, registration.office), **(values or {})},
+        counsel=registration.counsel,
+        channel=channel or message_channel(registration),
+        office_id=registration.office_id,
+    )
 
 
 def message_channel(registration: Registration) -> Channel:
@@ -374,16 +384,8 @@ def record_form(registration: Registration, values: dict[str, str], clerk: Staff
     registration.form_received_at = utcnow()
     if missing:
         fire(registration, "mark_form_incomplete", clerk, missing=[item.field for item in missing])
-        queue_message(
-            "form_incomplete",
-            {
-                **counsel_values(registration.counsel, registration.office),
-                "missing_items": [{"en": item.en, "fr": item.fr} for item in missing],
-            },
-            counsel=registration.counsel,
-            channel=message_channel(registration),
-            office_id=registration.office_id,
-        )
+        missing_items = [{"en": item.en, "fr": item.fr} for item in missing]
+        message_counsel(registration, "form_incomplete", {"missing_items": missing_items})
         return missing
     _update_counsel(registration.counsel, values, clerk)
     fire(registration, "receive_form", clerk)

@@ -36,7 +36,7 @@ def upgrade():
     sa.Column('counsel_id', sa.Integer(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('invited', 'requested', 'form_received', 'form_incomplete', 'verification_scheduled', 'verification_missed', 'identity_verified', 'identity_not_confirmed', 'code_issued', 'code_expired', 'active', 'withdrawn', 'on_hold', name='registration_status', native_enum=False, create_constraint=True, length=30), nullable=False),
-    sa.Column('status_before_hold', sa.Enum('invited', 'requested', 'form_received', 'form_incomplete', 'verification_scheduled', 'verification_missed', 'identity_verified', 'identity_not_confirmed', 'code_issued', 'code_expired', 'active', 'withdrawn', 'on_hold', name='registration_status', native_enum=False, create_constraint=True, length=30), nullable=True),
+    sa.Column('status_before_hold', sa.Enum('invited', 'requested', 'form_received', 'form_incomplete', 'verification_scheduled', 'verification_missed', 'identity_verified', 'identity_not_confirmed', 'code_issued', 'code_expired', 'active', 'withdrawn', 'on_hold', name='status_before_hold', native_enum=False, create_constraint=True, length=30), nullable=True),
     sa.Column('channel', sa.Enum('email', 'mail', 'fax', 'phone', 'mailbox', name='invitation_channel', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('form_values', sa.JSON(), nullable=True),
     sa.Column('form_sha256', sa.String(length=64), nullable=True),
