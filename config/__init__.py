@@ -50,7 +50,8 @@ class Config:
     ACCESS_CODE_HOURS = int(_env("ACCESS_CODE_HOURS", "24"))
     ACCESS_CODE_MAX_ATTEMPTS = int(_env("ACCESS_CODE_MAX_ATTEMPTS", "5"))
     CODE_FAILURES_PER_PERSON = int(_env("CODE_FAILURES_PER_PERSON", "5"))
-    CODE_FAILURES_PER_CLIENT = int(_env("CODE_FAILURES_PER_CLIENT", "100"))
+    # The whole portal is one client: a high bar, against a flood rather than a guesser.
+    CODE_FAILURES_PER_CLIENT = int(_env("CODE_FAILURES_PER_CLIENT", "1000"))
     CODE_FAILURE_WINDOW_MINUTES = int(_env("CODE_FAILURE_WINDOW_MINUTES", "15"))
 
     # Screening of PDFs: each parse runs in a child with these limits (PDF-SCREENING.md).
@@ -124,6 +125,9 @@ class ProductionConfig(Config):
     def check(cls) -> None:
         if cls.SECRET_KEY == Config.SECRET_KEY or not _env("DATABASE_URL") or not _env("REDIS_URL"):
             raise RuntimeError("Production needs SECRET_KEY, DATABASE_URL and REDIS_URL to be set.")
+        if not _env("CODE_HASH_KEY"):
+            # Its own key, so that rotating SECRET_KEY does not silently void every outstanding code.
+            raise RuntimeError("Production needs CODE_HASH_KEY to be set.")
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

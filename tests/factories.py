@@ -195,6 +195,7 @@ def registration_with_code(office_code: str = "western", **counsel_fields):
     values = {**FORM_VALUES, "email": counsel.email, "file_numbers": case.file_number}
     assert registration.record_form(record, values, clerk) == []
     meetings.schedule_meeting(record, datetime.now() + timedelta(days=3), clerk)
+    meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/factory", "2634 555 0100", clerk)
     registration.record_identity(record, clerk, "verified", IdentityDocument.PASSPORT)
     code = issue_invitation_code(record, clerk)
     db.session.commit()

@@ -15,7 +15,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import codes, invitation_codes
-from backoffice.workflows.registration import MACHINE
+from backoffice.workflows.registration import MACHINE, RegistrationRefused
 from tests.factories import create_portal_client, registration_with_code
 
 
@@ -115,7 +115,9 @@ def test_an_expired_code_is_refused_like_an_unknown_one(app, portal):
 def test_a_reissued_code_revokes_the_previous_one(app, portal):
     registration, first = registration_with_code()
     clerk = db.session.scalar(select(InvitationCode)).issued_by
-    second = invitation_codes.issue_invitation_code(registration, clerk)
+    with pytest.raises(RegistrationRefused):  # a double submit does not kill the code just sent
+        invitation_codes.issue_invitation_code(registration, clerk)
+    second = invitation_codes.issue_invitation_code(registration, clerk, reissue=True)
     db.session.commit()
     assert redeem(portal, first).get_json()["error"] == "invalid_code"
     assert redeem(portal, second).status_code == 200
@@ -235,3 +237,33 @@ def test_a_registration_put_on_hold_during_the_sms_step_is_not_activated(app, po
     assert answer.status_code == 422
     db.session.refresh(registration)
     assert registration.status is RegistrationStatus.ON_HOLD
+
+
+def test_the_access_code_goes_to_the_mobile_verified_with_the_form(app, portal):
+    registration, code = registration_with_code()
+    registration.counsel.mobile = "+17785550000"  # a later import changed the record
+    db.session.commit()
+    answer = redeem(portal, code).get_json()
+    assert answer["sms_sent_to"] == "******0199"
+    sms = db.session.scalars(select(Notification).where(Notification.template == "access_code")).one()
+    assert sms.recipient == "+16045550199"
+
+
+def test_an_expired_code_cannot_finish_its_sms_step(app, portal):
+    _registration, code = registration_with_code()
+    challenge = redeem(portal, code).get_json()["challenge_id"]
+    record = db.session.scalar(select(InvitationCode))
+    record.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    answer = portal("access-codes/verify", {"challenge_id": challenge, "access_code": sent_access_code()})
+    assert answer.status_code == 422
+
+
+def test_guesses_through_the_portal_do_not_block_counsel_finishing_their_sms_step(app, portal):
+    app.config["CODE_FAILURES_PER_CLIENT"] = 3
+    _registration, code = registration_with_code()
+    challenge = redeem(portal, code).get_json()["challenge_id"]
+    for person in range(3):
+        redeem(portal, "ABCD-EFGH-JKLM", subject=f"guesser-{person}")
+    answer = portal("access-codes/verify", {"challenge_id": challenge, "access_code": sent_access_code()})
+    assert answer.status_code == 200

@@ -1,6 +1,7 @@
 """The registration workflow: eligibility, invitations with the form, Webex meetings through the emulator,
 the identity check, holds, and the reminders."""
 
+import time
 from datetime import datetime, timedelta
 from io import BytesIO
 
@@ -235,6 +236,9 @@ def test_counsel_is_reminded_the_day_before_the_meeting_once(app, webex_emulator
 def test_the_identity_check_records_the_kind_of_id_and_who_saw_it(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
+    with pytest.raises(RegistrationRefused):  # the meeting is not arranged yet: there was no meeting to hold
+        registration.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
+    meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
     with pytest.raises(RegistrationRefused):
         registration.record_identity(record, clerk, "verified")
     registration.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
@@ -248,6 +252,7 @@ def test_the_identity_check_records_the_kind_of_id_and_who_saw_it(app):
 def test_a_missed_meeting_can_be_scheduled_again(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
+    meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
     registration.record_identity(record, clerk, "missed")
     assert record.status is RegistrationStatus.VERIFICATION_MISSED
     assert record.meetings[-1].status is MeetingStatus.MISSED
@@ -342,3 +347,39 @@ def test_a_code_that_expires_while_on_hold_resumes_as_expired(app):
     invitation_codes.expire_and_remind(utcnow() + timedelta(days=31))
     registration.resume(record, clerk)
     assert record.status is RegistrationStatus.CODE_EXPIRED
+
+
+def test_a_meeting_cancelled_while_webex_is_making_it_is_removed_and_counsel_not_told(app, webex_emulator):
+    import threading
+
+    record, clerk = form_received()
+    meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
+    db.session.commit()
+    registration_id, clerk_id, meeting_id = record.id, clerk.id, meeting.id
+    webex_emulator.delay_next(1.0)
+
+    def clerk_cancels_meanwhile():
+        with app.app_context():
+            time.sleep(0.3)
+            from backoffice.models import StaffUser
+
+            meetings.cancel_meeting(
+                db.session.get(Registration, registration_id), db.session.get(StaffUser, clerk_id)
+            )
+            db.session.commit()
+            db.session.remove()
+
+    cancelling = threading.Thread(target=clerk_cancels_meanwhile)
+    cancelling.start()
+    meetings.sync_meeting(meeting_id)
+    cancelling.join()
+    meetings.sync_meeting(meeting_id)  # the job queued again to remove what Webex made
+
+    db.session.expire_all()
+    meeting = db.session.get(VerificationMeeting, meeting_id)
+    assert meeting.status is MeetingStatus.CANCELLED and meeting.pending_change is None
+    assert webex_emulator.meetings == {}
+    assert (
+        db.session.scalar(select(Notification.id).where(Notification.template == "verification_meeting"))
+        is None
+    )

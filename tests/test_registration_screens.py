@@ -111,6 +111,16 @@ def scheduled(clerk: StaffUser, office: str = "western") -> Registration:
     return registration
 
 
+def arranged(clerk: StaffUser, office: str = "western") -> Registration:
+    """Scheduled, and the meeting arranged (here by a link entered by hand, as if Webex had been down)."""
+    registration = scheduled(clerk, office)
+    meetings.enter_link_by_hand(
+        registration, "https://irb-cisr.webex.example/meet/arranged", "2634 555 0101", clerk
+    )
+    db.session.commit()
+    return registration
+
+
 def fill_in(form: bytes, values: dict[str, str]) -> bytes:
     """Type values into the registration form as a PDF viewer saves them (text fields only)."""
     with pikepdf.open(io.BytesIO(form)) as pdf:
@@ -462,7 +472,7 @@ def test_the_invitation_code_is_never_in_the_page_the_list_the_audit_log_the_ses
     app, login_as
 ):
     clerk = login_as("clerk", "western")
-    registration = scheduled(clerk.user)
+    registration = arranged(clerk.user)
     record_identity(registration, clerk.user, "verified", IdentityDocument.DRIVERS_LICENCE)
     db.session.commit()
 
@@ -986,7 +996,7 @@ def test_the_clerk_records_that_identity_was_not_confirmed_or_the_meeting_missed
     login_as, outcome, status, meeting
 ):
     clerk = login_as("clerk", "western")
-    registration = scheduled(clerk.user)
+    registration = arranged(clerk.user)
 
     act(clerk, registration, "identity", outcome=outcome)
 
@@ -998,7 +1008,7 @@ def test_the_clerk_records_that_identity_was_not_confirmed_or_the_meeting_missed
 
 def test_identity_verified_without_the_kind_of_photo_id_is_refused(login_as):
     clerk = login_as("clerk", "western")
-    registration = scheduled(clerk.user)
+    registration = arranged(clerk.user)
 
     act(clerk, registration, "identity", "error", outcome="verified", document="")
 

@@ -465,7 +465,7 @@ class RegistrationView(ScopedModelView):
             flash(str(NOT_NOW), "error")
             return self._back_to(registration)
         try:
-            code = issue_invitation_code(registration, _user())
+            code = issue_invitation_code(registration, _user(), reissue=request.form.get("reissue") == "1")
         except (RegistrationRefused, MessageError) as error:
             _refused(error)
             return self._back_to(registration)

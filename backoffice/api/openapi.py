@@ -245,7 +245,7 @@ PATHS = {
             },
             "responses": {
                 "200": _json(_ref("Challenge"), "The SMS step has started"),
-                **_errors(400, 409, 422, 429),
+                **_errors(400, 422, 429),
             },
         }
     },

@@ -13,12 +13,12 @@ from backoffice.workflows.timeliness import EASTERN
 def redeem_invitation_code():
     redeem = invitation_codes.read_redeem_request(request.get_json(silent=True))
     challenge = invitation_codes.redeem_invitation_code(g.portal_client, redeem)
-    counsel = challenge.invitation_code.registration.counsel
+    registration = challenge.invitation_code.registration
     db.session.commit()
     return jsonify(
         {
             "challenge_id": challenge.public_id,
-            "sms_sent_to": masked_phone(counsel.mobile),
+            "sms_sent_to": masked_phone(registration.verified_mobile),
             "expires_at": challenge.expires_at.astimezone(EASTERN).isoformat(),
         }
     )

@@ -116,6 +116,8 @@ class Registration(db.Model):
     # The returned form as uploaded, in document storage (None when the clerk typed it in).
     form_sha256: Mapped[str | None] = mapped_column(String(64))
     form_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The mobile number confirmed with the returned form: access codes go there and nowhere else.
+    verified_mobile: Mapped[str | None] = mapped_column(String(20))
     identity_document: Mapped[IdentityDocument | None] = mapped_column(
         str_enum(IdentityDocument, "identity_document")
     )

@@ -188,7 +188,8 @@ def _create_demo_registrations() -> None:
         ).replace(hour=10)
         meetings.schedule_meeting(record, local, clerk)
         if stage == "verification_scheduled":
-            continue
+            continue  # the worker makes it in Webex (the emulator under `make run`)
+        meetings.enter_link_by_hand(record, f"https://irb-cisr.webex.example/meet/demo-{number}", "", clerk)
         outcome = {"verification_missed": "missed", "identity_not_confirmed": "not_confirmed"}.get(
             stage, "verified"
         )
@@ -250,7 +251,10 @@ def _fresh_invitation_codes() -> list[dict[str, str]]:
             select(StaffUser).where(StaffUser.email == demo_email(Role.CLERK, record.office.code))
         )
         fresh.append(
-            {"code": issue_invitation_code(record, clerk, demo=True), "counsel": record.counsel.full_name}
+            {
+                "code": issue_invitation_code(record, clerk, reissue=True, demo=True),
+                "counsel": record.counsel.full_name,
+            }
         )
     return fresh
 

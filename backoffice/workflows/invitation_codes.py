@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from backoffice.extensions import db
@@ -28,17 +29,34 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows import codes
 from backoffice.workflows.audit import record_event
-from backoffice.workflows.notifications import queue_message
 from backoffice.workflows.refusals import Refusal
-from backoffice.workflows.registration import MACHINE, R, fire, message_counsel, require
+from backoffice.workflows.registration import (
+    MACHINE,
+    R,
+    RegistrationRefused,
+    fire,
+    message_counsel,
+    require,
+)
 
 SIGN_IN_PROVIDERS = ("gckey", "partner")
 MAX_CHALLENGES_PER_CODE = 3
 
 
-def issue_invitation_code(registration: Registration, clerk: StaffUser, *, demo: bool = False) -> str:
-    """A new code for the registration, revoking any earlier one; returned once, sent to counsel."""
+def issue_invitation_code(
+    registration: Registration, clerk: StaffUser, *, reissue: bool = False, demo: bool = False
+) -> str:
+    """A new code for the registration; `reissue` revokes a code already out (a double submit does not).
+
+    Returned once, and sent to counsel.
+    """
     require(registration, "issue_invitation_code", clerk)
+    if registration.current_code is not None and not reissue:
+        raise RegistrationRefused(_l("An invitation code is already out. Choose Reissue to replace it."))
+    if not registration.verified_mobile:
+        raise RegistrationRefused(
+            _l("No mobile number was verified with the form: the access code could not be sent.")
+        )
     now = utcnow()
     for earlier in registration.invitation_codes:
         if earlier.revoked_at is None and earlier.redeemed_at is None:
@@ -83,7 +101,8 @@ def expire_and_remind(now: datetime | None = None) -> dict[str, list[int]]:
             record.registration.status_before_hold = R.CODE_EXPIRED  # resumes to a new code, not a dead one
         expired.append(record.registration_id)
     soon = now + timedelta(days=current_app.config["INVITATION_CODE_REMINDER_DAYS"])
-    due = usable.where(
+    due = usable.join(Registration).where(
+        Registration.status == RegistrationStatus.CODE_ISSUED,
         InvitationCode.expires_at > now,
         InvitationCode.expires_at <= soon,
         InvitationCode.reminder_queued_at.is_(None),
@@ -137,9 +156,7 @@ def redeem_invitation_code(client: PortalClient, request: RedeemRequest) -> Acce
     if record is None or not _may_challenge(record, request):
         _count_failure(client, person, "invitation_code")
         raise Refusal("invalid_code")
-    counsel = record.registration.counsel
-    if not counsel.mobile:
-        raise Refusal("no_mobile_number")
+    registration = record.registration
     _close_open_challenges(record)
     access_code = codes.new_access_code()
     challenge = AccessChallenge(
@@ -152,12 +169,12 @@ def redeem_invitation_code(client: PortalClient, request: RedeemRequest) -> Acce
     )
     db.session.add(challenge)
     db.session.flush()
-    queue_message(
+    message_counsel(
+        registration,
         "access_code",
         {"access_code": access_code, "valid_hours": current_app.config["ACCESS_CODE_HOURS"]},
-        counsel=counsel,
-        channel=Channel.SMS,
-        office_id=record.registration.office_id,
+        Channel.SMS,
+        to=registration.verified_mobile,
     )
     record_event(
         "invitation_code.redeemed",
@@ -172,7 +189,10 @@ def _usable_code(code: str) -> InvitationCode | None:
     digest = codes.invitation_code_hash(code)
     if digest is None:
         return None
-    record = db.session.scalar(select(InvitationCode).where(InvitationCode.code_hash == digest))
+    # Locked until the commit, so that two redemptions of one code are counted one after the other.
+    record = db.session.scalar(
+        select(InvitationCode).where(InvitationCode.code_hash == digest).with_for_update()
+    )
     if record is None or record.revoked_at or record.redeemed_at or record.expires_at <= utcnow():
         return None
     if record.registration.status is not RegistrationStatus.CODE_ISSUED:
@@ -205,22 +225,29 @@ def verify_access_code(client: PortalClient, body: object) -> PortalAccount:
     """Step 5: the SMS code, once, within 24 hours, in a few attempts. Success makes the account and the
     registration active."""
     challenge_id, access_code = _read_verify_request(body)
-    person = hashlib.sha256(f"challenge:{challenge_id}".encode()).hexdigest()
-    _refuse_when_too_many_failures(client, person)
-    challenge = db.session.scalar(
-        select(AccessChallenge).where(AccessChallenge.public_id == challenge_id).with_for_update()
-    )
+    challenge = db.session.scalar(select(AccessChallenge).where(AccessChallenge.public_id == challenge_id))
     if challenge is None or challenge.used_at or challenge.expires_at <= utcnow():
-        _count_failure(client, person, "access_code")
         raise Refusal("invalid_access_code")
-    if challenge.attempts >= current_app.config["ACCESS_CODE_MAX_ATTEMPTS"]:
+    if not _count_attempt(challenge):
         raise Refusal("too_many_attempts")
     if not codes.same_hash(challenge.code_hash, codes.access_code_hash(access_code)):
-        challenge.attempts += 1
-        _count_failure(client, person, "access_code")
-        db.session.commit()
         raise Refusal("invalid_access_code")
     return _activate(client, challenge)
+
+
+def _count_attempt(challenge: AccessChallenge) -> bool:
+    """Count this attempt in one statement, committed at once, so parallel guesses cannot share one."""
+    counted = db.session.execute(
+        update(AccessChallenge)
+        .where(
+            AccessChallenge.id == challenge.id,
+            AccessChallenge.attempts < current_app.config["ACCESS_CODE_MAX_ATTEMPTS"],
+        )
+        .values(attempts=AccessChallenge.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return counted.rowcount == 1
 
 
 def _read_verify_request(body: object) -> tuple[str, str]:
@@ -234,9 +261,14 @@ def _read_verify_request(body: object) -> tuple[str, str]:
 
 
 def _activate(client: PortalClient, challenge: AccessChallenge) -> PortalAccount:
-    registration = challenge.invitation_code.registration
-    if not MACHINE.may_fire(registration, "activate", None) or challenge.invitation_code.revoked_at:
-        raise Refusal("invalid_access_code")  # put on hold, withdrawn or reissued meanwhile
+    record = challenge.invitation_code
+    registration = record.registration
+    if (
+        not MACHINE.may_fire(registration, "activate", None)
+        or record.revoked_at
+        or record.expires_at <= utcnow()
+    ):
+        raise Refusal("invalid_access_code")  # put on hold, withdrawn, reissued or expired meanwhile
     taken = db.session.scalar(
         select(PortalAccount).where(
             PortalAccount.sign_in_provider == challenge.sign_in_provider,
@@ -247,8 +279,16 @@ def _activate(client: PortalClient, challenge: AccessChallenge) -> PortalAccount
     if taken is not None:
         raise Refusal("sign_in_already_linked")
     now = utcnow()
+    used = db.session.execute(
+        update(AccessChallenge)
+        .where(AccessChallenge.id == challenge.id, AccessChallenge.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        raise Refusal("invalid_access_code")  # the same code verified twice at once: one wins
     challenge.used_at = now
-    challenge.invitation_code.redeemed_at = now
+    record.redeemed_at = now
     account = db.session.scalar(
         select(PortalAccount).where(PortalAccount.counsel_id == registration.counsel_id)
     )

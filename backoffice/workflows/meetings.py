@@ -154,32 +154,48 @@ def sync_meeting(meeting_id: int) -> MeetingStatus | None:
     meeting = db.session.get(VerificationMeeting, meeting_id)
     if meeting is None or meeting.pending_change is None:
         return meeting.status if meeting else None
-    change = meeting.pending_change
+    change, since = meeting.pending_change, meeting.pending_since
     if change != "delete" and meeting.registration.status is not RegistrationStatus.VERIFICATION_SCHEDULED:
         meeting.pending_change = (
             None  # the registration moved on (withdrawn, on hold) before Webex was called
         )
         db.session.commit()
         return meeting.status
+    db.session.commit()  # no transaction stays open while Webex is called; what changes meanwhile is seen after
     try:
-        _apply(meeting, change)
+        info = _apply(meeting, change)
     except webex.WebexTemporaryError as error:
         _retry_or_give_up(meeting, str(error), error.retry_after)
     except webex.WebexPermanentError as error:
         _give_up(meeting, str(error))
     else:
-        meeting.pending_change = None
-        meeting.last_error = None
-        if change != "delete":
-            meeting.status = MeetingStatus.SCHEDULED
-            meeting.registration.flag = None
-            _queue_meeting_message(meeting)
-        record_event(f"meeting.webex_{change}d", record=meeting.registration, after={"meeting": meeting.id})
+        _record_done(meeting, change, since, info)
     db.session.commit()
     return meeting.status
 
 
-def _apply(meeting: VerificationMeeting, change: str) -> None:
+def _record_done(meeting: VerificationMeeting, change: str, since, info: webex.MeetingInfo | None) -> None:
+    """Webex did it; unless the clerk changed the meeting while Webex was being called, then that comes next."""
+    db.session.refresh(meeting, with_for_update=True)
+    if info is not None:
+        meeting.webex_meeting_id, meeting.web_link = info.meeting_id, info.web_link
+        meeting.meeting_number = info.meeting_number
+    record_event(f"meeting.webex_{change}d", record=meeting.registration, after={"meeting": meeting.id})
+    if meeting.pending_change != change or meeting.pending_since != since:
+        if info is not None:  # made or moved in Webex meanwhile: remove it or move it again
+            meeting.pending_change = "delete" if meeting.status is MeetingStatus.CANCELLED else "update"
+        if meeting.pending_change:
+            _sync_after_commit(meeting)
+        return
+    meeting.pending_change = None
+    meeting.last_error = None
+    if change != "delete":
+        meeting.status = MeetingStatus.SCHEDULED
+        meeting.registration.flag = None
+        _queue_meeting_message(meeting)
+
+
+def _apply(meeting: VerificationMeeting, change: str) -> webex.MeetingInfo | None:
     settings = webex_settings()
     registration = meeting.registration
     ends_at = meeting.starts_at + timedelta(minutes=meeting.minutes)
@@ -190,24 +206,20 @@ def _apply(meeting: VerificationMeeting, change: str) -> None:
     zone = registration.office.time_zone
     if change == "delete":
         webex.delete_meeting(settings, meeting.webex_meeting_id)
-        return
+        return None
     if change == "update" and meeting.webex_meeting_id:
-        info = webex.update_meeting(
+        return webex.update_meeting(
             settings, meeting.webex_meeting_id, title, meeting.starts_at, ends_at, zone
         )
-    else:
-        info = webex.create_meeting(
-            settings,
-            title,
-            meeting.starts_at,
-            ends_at,
-            zone,
-            invitee_email=registration.counsel.email or "",
-            invitee_name=registration.counsel.full_name,
-        )
-    meeting.webex_meeting_id = info.meeting_id
-    meeting.web_link = info.web_link
-    meeting.meeting_number = info.meeting_number
+    return webex.create_meeting(
+        settings,
+        title,
+        meeting.starts_at,
+        ends_at,
+        zone,
+        invitee_email=registration.counsel.email or "",
+        invitee_name=registration.counsel.full_name,
+    )
 
 
 def _retry_or_give_up(meeting: VerificationMeeting, reason: str, retry_after: float | None) -> None:

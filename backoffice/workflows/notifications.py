@@ -52,8 +52,12 @@ def queue_message(
     channel: Channel | None = None,
     case: Case | None = None,
     office_id: int | None = None,
+    recipient: str | None = None,
 ) -> Notification:
-    """Add a message to the outbox in the current transaction; it is sent after the commit."""
+    """Add a message to the outbox in the current transaction; it is sent after the commit.
+
+    `recipient` overrides the counsel record's address (an access code goes to the verified mobile).
+    """
     spec = TEMPLATES.get(template)
     if spec is None:
         raise MessageError(f"Unknown message template {template!r}")
@@ -70,7 +74,7 @@ def queue_message(
         channel=channel,
         template=template,
         language=counsel.preferred_language.value if counsel.preferred_language else BILINGUAL,
-        recipient=_address(counsel, channel),
+        recipient=recipient or _address(counsel, channel),
         values=values,
         status=NotificationStatus.TO_PRINT if channel.is_letter else NotificationStatus.QUEUED,
     )

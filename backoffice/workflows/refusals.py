@@ -114,11 +114,6 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "This access code is not valid. Check the code sent by text message.",
         "Ce code d'accès n'est pas valide. Vérifiez le code envoyé par texto.",
     ),
-    "no_mobile_number": (
-        409,
-        "No mobile number is on file for the access code; the regional office must add it first.",
-        "Aucun numéro de cellulaire n'est au dossier pour le code d'accès; le bureau régional doit d'abord l'ajouter.",
-    ),
     "sign_in_already_linked": (
         409,
         "This GCKey or sign-in partner account is already linked to another counsel's My Case account.",

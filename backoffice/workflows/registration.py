@@ -20,6 +20,7 @@ from backoffice.models import (
     CounselOfRecord,
     IdentityDocument,
     InvitationChannel,
+    MeetingStatus,
     Office,
     Registration,
     RegistrationStatus,
@@ -232,6 +233,7 @@ def message_counsel(
     template: str,
     values: dict[str, Any] | None = None,
     channel: Channel | None = None,
+    to: str | None = None,
 ) -> None:
     """Queue a message to the registration's counsel, by the registration's channel unless told otherwise."""
     queue_message(
@@ -240,6 +242,7 @@ def message_counsel(
         counsel=registration.counsel,
         channel=channel or message_channel(registration),
         office_id=registration.office_id,
+        recipient=to,
     )
 
 
@@ -299,6 +302,8 @@ def record_identity(
         raise RegistrationRefused(_l("Unknown outcome."))
     require(registration, transition, clerk)
     meeting = registration.current_meeting
+    if meeting is None or meeting.status is not MeetingStatus.SCHEDULED:
+        raise RegistrationRefused(_l("Record the outcome once the meeting is arranged (its link is known)."))
     if outcome == "verified":
         if document is None:
             raise RegistrationRefused(_l("Say which kind of government photo ID was seen."))
@@ -388,6 +393,9 @@ def record_form(registration: Registration, values: dict[str, str], clerk: Staff
         message_counsel(registration, "form_incomplete", {"missing_items": missing_items})
         return missing
     _update_counsel(registration.counsel, values, clerk)
+    registration.verified_mobile = (
+        registration.counsel.mobile
+    )  # where access codes go, whatever happens later
     fire(registration, "receive_form", clerk)
     return []
 

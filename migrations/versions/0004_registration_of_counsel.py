@@ -41,6 +41,7 @@ def upgrade():
     sa.Column('form_values', sa.JSON(), nullable=True),
     sa.Column('form_sha256', sa.String(length=64), nullable=True),
     sa.Column('form_received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('verified_mobile', sa.String(length=20), nullable=True),
     sa.Column('identity_document', sa.Enum('passport', 'drivers_licence', 'provincial_id', 'permanent_resident_card', 'citizenship_card', 'other_government_id', name='identity_document', native_enum=False, create_constraint=True, length=30), nullable=True),
     sa.Column('identity_checked_by_id', sa.Integer(), nullable=True),
     sa.Column('identity_checked_at', sa.DateTime(timezone=True), nullable=True),
