@@ -397,3 +397,16 @@ def test_the_invitation_goes_through_gc_notify_with_the_registration_form_attach
     attachment = sent["personalisation"]["attachment"]
     assert attachment["sending_method"] == "attach" and attachment["filename"].endswith(".pdf")
     assert base64.b64decode(attachment["file"]).startswith(b"%PDF-")
+
+
+def test_a_code_that_could_not_be_sent_is_erased_and_not_sent_again(app, run_worker):
+    from backoffice.workflows.notifications import MessageError, resend
+    from tests.factories import create_staff
+
+    app.config["DELIVERY_MAX_ATTEMPTS"] = 1  # nothing listens on the SMTP port: the only attempt fails
+    notification = queue("invitation_code", values={"invitation_code": "K7QM-3XPR-9TWD"})
+    run_worker()
+    failed = refreshed(notification)
+    assert failed.status is NotificationStatus.FAILED and failed.values["invitation_code"] == MASK
+    with pytest.raises(MessageError):
+        resend(failed, create_staff("clerk"))

@@ -246,6 +246,7 @@ def _record_failure(notification: Notification, failure: DeliveryFailure) -> Non
         )
         return
     notification.status = NotificationStatus.FAILED
+    erase_secrets(notification)  # a code that did not go out is not kept either: staff issue a new one
     _history(notification, "failed", failure.reason)
     record_event("notification.failed", record=notification, after={"reason": failure.reason})
 
@@ -273,6 +274,8 @@ def resend(notification: Notification, staff: StaffUser) -> None:
     """Staff send a failed (or uncertain) message again; audited."""
     if notification.status not in (NotificationStatus.FAILED, NotificationStatus.UNCERTAIN):
         raise MessageError("Only a failed or uncertain message can be sent again.")
+    if MASK in notification.values.values():
+        raise MessageError("Its code was erased when it failed: issue a new code instead.")
     before = notification.status.value
     notification.status = NotificationStatus.QUEUED
     notification.next_attempt_at = None
