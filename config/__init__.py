@@ -54,6 +54,9 @@ class Config:
     CODE_FAILURES_PER_CLIENT = int(_env("CODE_FAILURES_PER_CLIENT", "1000"))
     CODE_FAILURE_WINDOW_MINUTES = int(_env("CODE_FAILURE_WINDOW_MINUTES", "15"))
 
+    # Work queues: a claim untouched this long goes back to the queue.
+    CLAIM_IDLE_MINUTES = int(_env("CLAIM_IDLE_MINUTES", "30"))
+
     # Screening of PDFs: each parse runs in a child with these limits (PDF-SCREENING.md).
     SCREENING_MAX_PAGES = int(_env("SCREENING_MAX_PAGES", "10000"))
     SCREENING_PROCESSES = int(_env("SCREENING_PROCESSES", "2"))

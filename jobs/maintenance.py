@@ -1,5 +1,6 @@
 """Job: the periodic sweep that queues again what Redis lost, then schedules itself again."""
 
+from backoffice.workflows.decisions import release_idle_claims
 from backoffice.workflows.jobs import requeue_lost_runs, schedule_sweep
 from backoffice.workflows.notifications import requeue_waiting_notifications
 from backoffice.workflows.screening import requeue_lost_screenings
@@ -14,6 +15,7 @@ def sweep_once() -> dict[str, list[int]]:
         "job_runs": requeue_lost_runs(),
         "notifications": requeue_waiting_notifications(),
         "screenings": requeue_lost_screenings(),
+        "claims_released": release_idle_claims(),
         **upkeep_once(),
     }
 

@@ -23,7 +23,12 @@ from backoffice import create_app
 from backoffice.extensions import db
 from config import TestConfig
 
-REFERENCE_TABLES = ("offices", "divisions", "document_rules")  # loaded by migrations; restored in this order
+REFERENCE_TABLES = (
+    "offices",
+    "divisions",
+    "document_rules",
+    "reasons",
+)  # loaded by migrations; restored in this order
 
 
 def pytest_sessionstart(session) -> None:

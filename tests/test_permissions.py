@@ -55,6 +55,7 @@ ACCESS = {
     "division": ADMINS,
     "submission": ALL_ROLES,
     "portalclient": ADMINS,
+    "reason": ADMINS,
     "api": PORTAL,
     "registration": REGISTRATIONS,
     "registration_pipeline": REGISTRATIONS,
@@ -136,6 +137,7 @@ def records(app, login_as):
         "submission": submission.id,
         "portalclient": 1,
         "registration": registration.id,
+        "reason": 1,
     }
     clients["portal"] = PortalClient(app, portal_token)
     return clients, ids

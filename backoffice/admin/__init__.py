@@ -21,6 +21,7 @@ from backoffice.admin.views import (
     DivisionView,
     JobRunView,
     OfficeView,
+    ReasonView,
     StaffUserView,
 )
 from backoffice.extensions import db
@@ -33,6 +34,7 @@ from backoffice.models import (
     Notification,
     Office,
     PortalClient,
+    Reason,
     Registration,
     StaffUser,
     Submission,
@@ -94,6 +96,11 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(
         OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=_l("Administration"))
+    )
+    admin.add_view(
+        ReasonView(
+            Reason, db, name=_l("Reasons for decisions"), endpoint="reason", category=_l("Administration")
+        )
     )
     admin.add_view(
         DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration"))

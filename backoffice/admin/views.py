@@ -393,3 +393,34 @@ class JobRunView(ScopedModelView):
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs["refresh"] = kwargs["model"].status in (JobStatus.QUEUED, JobStatus.RUNNING)
         return super().render(template, **kwargs)
+
+
+class ReasonView(ScopedModelView):
+    """The catalogue of coded reasons for decisions; a reason in use is retired (inactive), never deleted."""
+
+    area = "reference_data"
+    can_edit = True
+    can_create = True
+    column_list = ("code", "used_by", "text_en", "text_fr", "rule_en", "active")
+    column_filters = ("used_by", "active")
+    column_searchable_list = ("code", "text_en", "text_fr")
+    form_columns = ("code", "used_by", "text_en", "text_fr", "rule_en", "rule_fr", "active")
+    column_labels = {
+        "code": _l("Code"),
+        "used_by": _l("Used by"),
+        "text_en": _l("Text for counsel (English)"),
+        "text_fr": _l("Text for counsel (French)"),
+        "rule_en": _l("Rule cited (English)"),
+        "rule_fr": _l("Rule cited (French)"),
+        "active": _l("In use"),
+    }
+    column_formatters = {"used_by": fmt.label}
+    form_args = {
+        "code": {"validators": [DataRequired(), Length(max=40)]},
+        "text_en": {"validators": [DataRequired()]},
+        "text_fr": {"validators": [DataRequired()]},
+    }
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        model.code = model.code.strip().upper()
+        audit_model_change(model, is_created)

@@ -126,12 +126,26 @@ SCHEMAS = {
     },
     "Decision": {
         "type": "object",
-        "required": ["by", "decision", "decided_at", "reasons"],
+        "required": ["by", "decision", "decided_at", "reasons", "note"],
         "properties": {
             "by": {"type": "string", "enum": ["registry", "division"]},
             "decision": {"type": "string", "enum": ["accepted", "rejected"]},
             "decided_at": INSTANT,
-            "reasons": {"type": "array", "items": {"type": "object"}},
+            "reasons": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "en", "fr", "rule_en", "rule_fr"],
+                    "properties": {
+                        "code": STRING,
+                        "en": STRING,
+                        "fr": STRING,
+                        "rule_en": STRING,
+                        "rule_fr": STRING,
+                    },
+                },
+            },
+            "note": {**NULLABLE_STRING, "description": "The note to counsel, when there is one"},
         },
     },
     "SubmissionWithHistory": {

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from backoffice.api import bp
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
-from backoffice.models import AuditEvent, Submission, SubmissionStatus
+from backoffice.models import Submission, SubmissionStatus
 from backoffice.workflows import submissions
+from backoffice.workflows.decisions import reasons_for_counsel
 from backoffice.workflows.intake import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, receive_upload
 from backoffice.workflows.portal import cases_of_account, find_portal_account
 from backoffice.workflows.refusals import Refusal
@@ -94,33 +95,16 @@ def submission_json(submission: Submission, with_history: bool = False) -> dict:
     return body
 
 
-DECISIONS = {
-    "submission.accept_to_division": ("registry", "accepted"),
-    "submission.reject_by_registry": ("registry", "rejected"),
-    "submission.accept_by_division": ("division", "accepted"),
-    "submission.reject_by_division": ("division", "rejected"),
-}
-
-
 def _decisions_json(submission: Submission) -> list[dict]:
-    """Decisions are the registry's and division's transitions, read from the audit trail."""
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.record_type == Submission.__tablename__,
-            AuditEvent.record_id == str(submission.id),
-            AuditEvent.action.in_(DECISIONS),
-        )
-        .order_by(AuditEvent.id)
-    )
     return [
         {
-            "by": DECISIONS[event.action][0],
-            "decision": DECISIONS[event.action][1],
-            "decided_at": event.occurred_at.astimezone(EASTERN).isoformat(),
-            "reasons": (event.after or {}).get("reasons", []),
+            "by": decision.made_by.value,
+            "decision": "accepted" if decision.accepted else "rejected",
+            "decided_at": decision.decided_at.astimezone(EASTERN).isoformat(),
+            "reasons": reasons_for_counsel(decision),
+            "note": decision.note,
         }
-        for event in events
+        for decision in submission.decisions
     ]
 
 

@@ -154,6 +154,9 @@ class Submission(db.Model):
     timeliness: Mapped[Timeliness] = mapped_column(str_enum(Timeliness, "timeliness"))
     screening_outcome: Mapped[CheckOutcome | None] = mapped_column(str_enum(CheckOutcome, "check_outcome"))
     screening_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who holds it in a queue (a claim), and since when it was last touched; an idle claim is released.
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -173,6 +176,8 @@ class Submission(db.Model):
     corrections: Mapped[list["ReceivedTimeCorrection"]] = relationship(
         back_populates="submission", order_by="ReceivedTimeCorrection.id"
     )
+    claimed_by: Mapped[StaffUser | None] = relationship(foreign_keys=[claimed_by_id])
+    decisions: Mapped[list["Decision"]] = relationship(order_by="Decision.id")
 
     def __str__(self) -> str:
         return f"{self.case.file_number} · {self.subject}"
@@ -239,3 +244,56 @@ class ReceivedTimeCorrection(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="corrections")
     corrected_by: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class ReasonUse(enum.StrEnum):
+    REGISTRY = "registry"
+    DIVISION = "division"
+
+    @property
+    def label(self) -> str:
+        return str(_l("Registry") if self is ReasonUse.REGISTRY else _l("Division"))
+
+
+class Reason(db.Model):
+    """A coded reason for a decision, kept by administrators: the text counsel reads and the rule it cites."""
+
+    __tablename__ = "reasons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    used_by: Mapped[ReasonUse] = mapped_column(str_enum(ReasonUse, "reason_use"))
+    text_en: Mapped[str] = mapped_column(Text)
+    text_fr: Mapped[str] = mapped_column(Text)
+    rule_en: Mapped[str | None] = mapped_column(String(200))
+    rule_fr: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+decision_reasons = db.Table(
+    "decision_reasons",
+    db.Column("decision_id", ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("reason_id", ForeignKey("reasons.id"), primary_key=True),
+)
+
+
+class Decision(db.Model):
+    """Registry's or the division's decision on a submission, with its reasons and a note to counsel."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    made_by: Mapped[ReasonUse] = mapped_column(str_enum(ReasonUse, "decision_maker"))
+    accepted: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    staff: Mapped[StaffUser] = relationship(lazy="joined")
+    reasons: Mapped[list[Reason]] = relationship(
+        secondary=decision_reasons, order_by="Reason.code", lazy="selectin"
+    )

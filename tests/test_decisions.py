@@ -1,0 +1,248 @@
+"""Decisions in the work queues: claims that two people cannot share, coded reasons, and counsel told."""
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, Language, Notification, Submission, SubmissionStatus
+from backoffice.models.types import utcnow
+from backoffice.workflows import decisions, submissions
+from backoffice.workflows.decisions import DecisionRefused
+from tests.factories import create_filer, create_portal_client, create_staff, create_submission, pdf_bytes
+
+
+def with_registry(office: str = "western", division: str = "RPD", **case_fields) -> Submission:
+    submission = create_submission(create_filer(office, division, **case_fields))
+    for transition in ("start_screening", "finish_screening"):
+        submissions.fire(submission, transition)
+    db.session.commit()
+    return submission
+
+
+def test_a_clerk_claims_then_rejects_with_coded_reasons_and_counsel_is_asked_to_resubmit(app):
+    submission = with_registry()
+    clerk = create_staff("clerk", "western")
+    with pytest.raises(DecisionRefused):
+        decisions.decide(submission.id, clerk, False, ["R-PAGES"])  # not claimed yet
+    decisions.claim(submission.id, clerk)
+    with pytest.raises(DecisionRefused):
+        decisions.decide(submission.id, clerk, False, [])  # a rejection needs a reason
+    with pytest.raises(DecisionRefused):
+        decisions.decide(submission.id, clerk, False, ["D-LATE"])  # a division's reason
+    decision = decisions.decide(submission.id, clerk, False, ["R-PAGES", "R-TOC"], "Combine the exhibits.")
+    db.session.commit()
+    assert submission.status is SubmissionStatus.REJECTED and submission.claimed_by_id is None
+    assert [reason.code for reason in decision.reasons] == ["R-PAGES", "R-TOC"]
+    message = db.session.scalar(select(Notification).where(Notification.template == "submission_rejected"))
+    assert [reason["code"] for reason in message.values["reasons"]] == ["R-PAGES", "R-TOC"]
+    assert message.values["note"] == "Combine the exhibits."
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submission.reject_by_registry"))
+    assert event.after["reasons"] == ["R-PAGES", "R-TOC"]
+
+
+def test_only_the_queue_of_the_right_office_and_division_may_act(app):
+    submission = with_registry("western", "RPD")
+    for outsider in (
+        create_staff("clerk", "central"),
+        create_staff("division_member", "western", "RPD"),  # registry's queue, not the division's
+        create_staff("supervisor", "western"),
+    ):
+        with pytest.raises(DecisionRefused):
+            decisions.claim(submission.id, outsider)
+    clerk = create_staff("clerk", "western")
+    decisions.claim(submission.id, clerk)
+    decisions.decide(submission.id, clerk, True, [])
+    db.session.commit()
+    assert submission.status is SubmissionStatus.WITH_DIVISION
+    with pytest.raises(DecisionRefused):
+        decisions.claim(submission.id, create_staff("division_member", "western", "IAD"))
+    member = create_staff("division_member", "western", "RPD")
+    decisions.claim(submission.id, member)
+    decisions.decide(submission.id, member, False, ["D-LATE"])
+    db.session.commit()
+    notice = db.session.scalar(select(Notification).where(Notification.template == "division_decision"))
+    assert notice.values["accepted"] is False and notice.values["reasons"][0]["code"] == "D-LATE"
+
+
+def test_a_claim_held_by_someone_else_is_refused_until_it_is_left_idle(app):
+    submission = with_registry()
+    first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
+    decisions.claim(submission.id, first)
+    db.session.commit()
+    with pytest.raises(DecisionRefused) as refused:
+        decisions.claim(submission.id, second)
+    assert first.full_name in str(refused.value)
+    db.session.rollback()
+
+    later = utcnow() + timedelta(minutes=app.config["CLAIM_IDLE_MINUTES"] + 1)
+    assert decisions.release_idle_claims(later) == [submission.id]
+    decisions.claim(submission.id, second)
+    db.session.commit()
+    with pytest.raises(DecisionRefused):
+        decisions.decide(submission.id, first, True, [])  # the first clerk no longer holds it
+
+
+def on_postgresql(app) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def race(app, action, staff_ids: list[int]) -> list[str]:
+    """Run `action(staff)` for each staff member at the same moment, each in its own session."""
+    from backoffice.models import StaffUser
+
+    barrier, outcomes = threading.Barrier(len(staff_ids)), []
+
+    def attempt(staff_id: int) -> None:
+        with app.app_context():
+            staff = db.session.get(StaffUser, staff_id)
+            barrier.wait()
+            try:
+                action(staff)
+                db.session.commit()
+                outcomes.append("won")
+            except DecisionRefused:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(staff_id,)) for staff_id in staff_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+def test_two_clerks_racing_to_claim_the_same_submission_one_wins(app):
+    if not on_postgresql(app):
+        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
+    submission = with_registry()
+    clerks = [create_staff("clerk", "western").id for _ in range(4)]
+    outcomes = race(app, lambda staff: decisions.claim(submission.id, staff), clerks)
+    assert outcomes == ["refused", "refused", "refused", "won"]
+    claims = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.claimed")).all()
+    assert len(claims) == 1
+
+
+def test_two_clerks_racing_to_decide_the_same_submission_one_wins(app):
+    if not on_postgresql(app):
+        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
+    submission = with_registry()
+    first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
+    decisions.claim(submission.id, first)
+    db.session.commit()
+    ids = [first.id, second.id]
+
+    def claim_and_decide(staff):
+        if staff.id == second.id:
+            decisions.claim(submission.id, staff)  # refused while the first holds it
+        decisions.decide(submission.id, staff, False, ["R-PROCEDURE"])
+
+    assert race(app, claim_and_decide, ids) == ["refused", "won"]
+    db.session.expire_all()
+    assert len(db.session.get(Submission, submission.id).decisions) == 1
+
+
+def test_a_submission_goes_from_the_portal_through_registry_and_the_division(
+    app, client, run_worker, smtp_sink
+):
+    """Received by the API, screened by a real worker, rejected by registry with two reasons (counsel gets
+    the email in French), resubmitted, accepted by registry, accepted by the division."""
+    token = create_portal_client("My Case portal")
+    headers = {"Authorization": f"Bearer {token}"}
+    filer = create_filer("eastern", "RPD")
+    filer.counsel.preferred_language = Language.FRENCH
+    db.session.commit()
+
+    def submit(**fields):
+        data = {
+            "portal_account_id": filer.public_id,
+            "case_file_number": filer.case.file_number,
+            "document_kind": "written_submission",
+            "subject": "Changement d'adresse",
+            "attachments": [(io.BytesIO(pdf_bytes()), "lettre.pdf")],
+            **fields,
+        }
+        response = client.post(
+            "/api/v1/submissions", data=data, headers=headers, content_type="multipart/form-data"
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def status(public_id: str) -> dict:
+        return client.get(f"/api/v1/submissions/{public_id}", headers=headers).get_json()
+
+    def db_id(public_id: str) -> int:
+        return db.session.scalar(select(Submission.id).where(Submission.public_id == public_id))
+
+    first = submit()
+    run_worker()
+    assert status(first)["status"] == "with_registry"
+    clerk = create_staff("clerk", "eastern")
+    decisions.claim(db_id(first), clerk)
+    decisions.decide(db_id(first), clerk, False, ["R-SEVERAL-SUBJECTS", "R-PROCEDURE"], "Un sujet par PDF.")
+    db.session.commit()
+    run_worker()
+    rejected = status(first)
+    assert rejected["status"] == "rejected"
+    assert [reason["code"] for reason in rejected["decisions"][0]["reasons"]] == [
+        "R-PROCEDURE",
+        "R-SEVERAL-SUBJECTS",
+    ]
+    email = next(message for message in smtp_sink.messages if "rejet" in message["Subject"].lower())
+    text = email.get_body(("plain",)).get_content()
+    assert "Un même PDF traite de plusieurs sujets" in text and "Un sujet par PDF." in text
+
+    second = submit(resubmission_of=first)
+    run_worker()
+    assert status(second)["resubmission_of"]["id"] == first
+    decisions.claim(db_id(second), clerk)
+    decisions.decide(db_id(second), clerk, True, [])
+    db.session.commit()
+    assert status(second)["status"] == "with_division"
+    member = create_staff("division_member", "eastern", "RPD")
+    decisions.claim(db_id(second), member)
+    decisions.decide(db_id(second), member, True, [])
+    db.session.commit()
+    run_worker()
+    done = status(second)
+    assert done["status"] == "accepted"
+    assert [(d["by"], d["decision"]) for d in done["decisions"]] == [
+        ("registry", "accepted"),
+        ("division", "accepted"),
+    ]
+    notices = db.session.scalars(select(Notification.template).order_by(Notification.id)).all()
+    assert notices.count("submission_receipt") == 2 and notices[-1] == "division_decision"
+
+
+def test_an_administrator_adds_a_reason_to_the_catalogue_and_it_is_audited(app, login_as):
+    from backoffice.models import Reason
+    from tests.conftest import csrf_token_from
+
+    admin = login_as("admin", "western")
+    page = admin.get("/admin/reason/new/").get_data(as_text=True)
+    response = admin.post(
+        "/admin/reason/new/",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "code": "r-duplicate",
+            "used_by": "registry",
+            "text_en": "The same documents were already submitted.",
+            "text_fr": "Les mêmes documents ont déjà été soumis.",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    reason = db.session.scalar(select(Reason).where(Reason.code == "R-DUPLICATE"))
+    assert reason is not None and reason.active
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "reasons.created")) is not None
+    submission = with_registry()
+    clerk = create_staff("clerk", "western")
+    decisions.claim(submission.id, clerk)
+    decision = decisions.decide(submission.id, clerk, False, ["R-DUPLICATE"])
+    assert decision.reasons == [reason]
