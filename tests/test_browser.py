@@ -183,3 +183,35 @@ def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
     page.wait_for_url(f"{live_server}/admin/registration/details/**")
     assert page.get_by_test_id("registration-status").inner_text() == "Invitation code issued"
     assert code not in page.content()
+
+
+def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser):
+    from tests.test_decisions import with_registry
+
+    clerk = create_staff("clerk", "western", full_name="Claire Clerk")
+    oldest, _newer = with_registry("western"), with_registry("western")
+    page = browser.new_page(locale="en-CA")
+    page.goto(f"{live_server}/admin/registry_queue/")
+    page.get_by_label("Email").fill(clerk.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/admin/registry_queue/**")
+    first_row = page.get_by_test_id("queue-row").first
+    assert oldest.case.file_number in first_row.inner_text()
+
+    first_row.get_by_role("button", name="Claim").click()
+    page.wait_for_url(f"{live_server}/admin/submission/details/**")
+    assert "Claire Clerk" in page.get_by_test_id("holder").inner_text()
+    pdf = page.request.get(live_server + page.get_by_test_id("view-pdf-1").get_attribute("href"))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+
+    page.get_by_label("The pages of the disclosure are not numbered consecutively.").check()
+    page.get_by_label("The disclosure holds several documents but has no table of contents.").check()
+    page.get_by_label("Note to counsel (optional)").fill("Number the pages and add a table of contents.")
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("submission-status").inner_text() == "Rejected"
+    assert "R-TOC" in page.get_by_test_id("decisions").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "registry-queue.png"), full_page=True)

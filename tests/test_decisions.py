@@ -246,3 +246,38 @@ def test_an_administrator_adds_a_reason_to_the_catalogue_and_it_is_audited(app, 
     decisions.claim(submission.id, clerk)
     decision = decisions.decide(submission.id, clerk, False, ["R-DUPLICATE"])
     assert decision.reasons == [reason]
+
+
+def test_a_supervisor_reassigns_a_submission_to_a_clerk_of_the_office(app):
+    submission = with_registry()
+    first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
+    decisions.claim(submission.id, first)
+    with pytest.raises(DecisionRefused):
+        decisions.reassign(submission.id, create_staff("supervisor", "central"), second)
+    with pytest.raises(DecisionRefused):
+        decisions.reassign(
+            submission.id, create_staff("supervisor", "western"), create_staff("clerk", "central")
+        )
+    decisions.reassign(submission.id, create_staff("supervisor", "western"), second)
+    db.session.commit()
+    assert submission.claimed_by_id == second.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submission.reassigned"))
+    assert event.before["claimed_by"] == first.email and event.after["claimed_by"] == second.email
+
+
+def test_a_mis_filed_kind_of_document_is_corrected_and_its_deadline_judged_again(app):
+    from datetime import date
+
+    from backoffice.models import DocumentKind, Timeliness
+
+    submission = with_registry(next_hearing_on=date(2000, 1, 20))  # long past: a disclosure is late
+    assert submission.timeliness is Timeliness.NO_DEADLINE
+    clerk = create_staff("clerk", "western")
+    decisions.claim(submission.id, clerk)
+    with pytest.raises(DecisionRefused):
+        decisions.change_document_kind(submission.id, clerk, "disclosure", "")
+    decisions.change_document_kind(submission.id, clerk, "disclosure", "Filed as a letter; it is evidence.")
+    db.session.commit()
+    assert submission.document_kind is DocumentKind.DISCLOSURE and submission.timeliness is Timeliness.LATE
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submission.kind_changed"))
+    assert event.before == {"document_kind": "written_submission"}

@@ -78,6 +78,13 @@ ACCESS = {
         )
     },
     **{f"registration.{action}_view": HOLD for action in ("hold", "resume", "withdraw")},
+    "registry_queue": {"clerk", "supervisor", "national_supervisor"},
+    "division_queue": {"division_member", "supervisor", "national_supervisor"},
+    **{f"registry_queue.{action}_view": CLERKS for action in ("claim", "next", "release", "decide")},
+    **{
+        f"division_queue.{action}_view": {"division_member"}
+        for action in ("claim", "next", "release", "decide")
+    },
 }
 
 PRINCIPALS = {

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from backoffice.admin import formatters as fmt
 from backoffice.admin.messages import MessageTemplatesView, NotificationView
 from backoffice.admin.pages import CaseImportView, HomeView
+from backoffice.admin.queues import DivisionQueueView, RegistryQueueView
 from backoffice.admin.registrations import (
     RegistrationInviteView,
     RegistrationPipelineView,
@@ -51,6 +52,9 @@ def init_admin(app: Flask) -> Admin:
     app.add_template_filter(fmt.in_zone, "in_zone")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
     admin.add_view(SubmissionView(Submission, db, name=_l("Submissions"), endpoint="submission"))
+    queues = _l("Work queues")
+    admin.add_view(RegistryQueueView(name=_l("Registry queue"), endpoint="registry_queue", category=queues))
+    admin.add_view(DivisionQueueView(name=_l("Division queue"), endpoint="division_queue", category=queues))
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
     registration = _l("Registration of counsel")
     admin.add_view(

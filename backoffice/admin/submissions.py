@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, refuse
+from backoffice.admin.queues import queue_context
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
@@ -110,6 +111,7 @@ class SubmissionView(ScopedModelView):
             "eastern": EASTERN,
             "results_by_attachment": by_attachment,
             "correction_form": CorrectionForm() if self._may_correct() else None,
+            **queue_context(submission, current_user._get_current_object()),
         }
 
     def _may_correct(self) -> bool:
@@ -130,6 +132,29 @@ class SubmissionView(ScopedModelView):
             path, mimetype="application/pdf", as_attachment=True, download_name=attachment.filename
         )
         response.headers["Content-Security-Policy"] = "sandbox"
+        return response
+
+    @expose("/attachment/view/")
+    def attachment_inline_view(self):
+        """Show an attachment inline to staff in scope, sandboxed: no script, no sniffing, nothing cached."""
+        submission = self.get_one(request.args.get("id"))
+        position = request.args.get("position", type=int)
+        attachment = next((item for item in submission.attachments if item.position == position), None)
+        if attachment is None:
+            abort(404)
+        record_event("attachment.viewed", record=submission, after={"attachment": attachment.public_id})
+        db.session.commit()
+        path = DocumentStore(self._storage_root()).path_for(attachment.sha256)
+        response = send_file(
+            path,
+            mimetype="application/pdf",
+            as_attachment=False,
+            download_name=attachment.filename,
+            etag=False,
+        )
+        response.headers["Content-Security-Policy"] = "sandbox"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @staticmethod

@@ -193,3 +193,55 @@ def _tell_counsel(submission: Submission, decision: Decision) -> None:
         values["accepted"] = decision.accepted
         values["division_name"] = {"en": submission.division.name_en, "fr": submission.division.name_fr}
     queue_message(template, values, counsel=submission.counsel, case=submission.case)
+
+
+def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submission:
+    """A supervisor of the office hands a submission to someone who works its queue."""
+    submission = _locked(submission_id)
+    if supervisor.role is not Role.SUPERVISOR or supervisor.office_id not in (None, submission.office_id):
+        raise DecisionRefused(_l("Only a supervisor of the office reassigns work."))
+    _queue_of(submission, to)
+    before = submission.claimed_by.email if submission.claimed_by else None
+    submission.claimed_by_id, submission.claimed_at = to.id, utcnow()
+    record_event(
+        "submission.reassigned",
+        record=submission,
+        actor=supervisor,
+        before={"claimed_by": before},
+        after={"claimed_by": to.email},
+    )
+    return submission
+
+
+def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: str) -> Submission:
+    """Correct a mis-filed kind of document rather than reject it; the deadline is judged again. Audited."""
+    from backoffice.models import DocumentKind
+    from backoffice.workflows import timeliness
+
+    submission = _locked(submission_id)
+    _queue_of(submission, staff)
+    if submission.claimed_by_id != staff.id:
+        raise DecisionRefused(_l("Claim the submission before changing it."))
+    try:
+        new_kind = DocumentKind(kind)
+    except ValueError:
+        raise DecisionRefused(_l("Unknown kind of document.")) from None
+    if not why.strip():
+        raise DecisionRefused(_l("Say why the kind of document changes."))
+    before = submission.document_kind
+    rule = timeliness.find_rule(submission.division_id, new_kind, submission.purpose)
+    deadline = timeliness.judge(rule, submission.hearing_on, submission.received_at, submission.office.zone)
+    submission.document_kind, submission.deadline_rule = new_kind, rule
+    submission.deadline_on, submission.timeliness = deadline.last_day, deadline.timeliness
+    record_event(
+        "submission.kind_changed",
+        record=submission,
+        actor=staff,
+        before={"document_kind": before.value},
+        after={
+            "document_kind": new_kind.value,
+            "why": why.strip()[:500],
+            "timeliness": deadline.timeliness.value,
+        },
+    )
+    return submission

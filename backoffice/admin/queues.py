@@ -1,0 +1,349 @@
+"""The work queues: registry's screened submissions and each division's accepted ones, oldest first.
+
+A queue page lists what waits, with the counts of failed checks and warnings drawn in the same query.
+Its actions (claim, next, release, decide) check the role first, then the submission in scope, and call
+one function of workflows.decisions; the submission page posts its decisions here too.
+"""
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_admin import expose
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from backoffice.admin import formatters as fmt
+from backoffice.admin.base import StaffPage, refuse
+from backoffice.extensions import db
+from backoffice.models import (
+    Case,
+    CheckOutcome,
+    CheckResultRecord,
+    Counsel,
+    DocumentKind,
+    Reason,
+    Role,
+    StaffUser,
+    Submission,
+    SubmissionStatus,
+    Timeliness,
+)
+from backoffice.models.types import utcnow
+from backoffice.workflows import access, decisions
+from backoffice.workflows.decisions import QUEUES, DecisionRefused
+from backoffice.workflows.timeliness import EASTERN
+
+PAGE_SIZE = 50
+
+
+def _user() -> StaffUser:
+    return current_user._get_current_object()
+
+
+def _language() -> str:
+    locale = get_locale()
+    return "fr" if locale is not None and locale.language == "fr" else "en"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    submission: Submission
+    failed: int
+    warnings: int
+    age_days: int
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    office: int | None = None
+    division: int | None = None
+    kind: str = ""
+    failed_only: bool = False
+    late_only: bool = False
+    holder: str = ""  # "me", "unassigned" or "" (anyone)
+    resubmissions_only: bool = False
+    search: str = ""
+
+    @classmethod
+    def from_args(cls, args, national: bool) -> "QueueFilters":
+        kind = args.get("kind", "")
+        holder = args.get("holder", "")
+        return cls(
+            office=args.get("office", type=int) if national else None,
+            division=args.get("division", type=int),
+            kind=kind if kind in {item.value for item in DocumentKind} else "",
+            failed_only=args.get("failed") == "1",
+            late_only=args.get("late") == "1",
+            holder=holder if holder in ("me", "unassigned") else "",
+            resubmissions_only=args.get("resubmissions") == "1",
+            search=args.get("q", "").strip()[:100],
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        values = {
+            "office": self.office,
+            "division": self.division,
+            "kind": self.kind,
+            "failed": "1" if self.failed_only else "",
+            "late": "1" if self.late_only else "",
+            "holder": self.holder,
+            "resubmissions": "1" if self.resubmissions_only else "",
+            "q": self.search,
+        }
+        return {name: value for name, value in values.items() if value}
+
+
+def _check_counts():
+    """Failed checks and warnings per submission, grouped once for the whole page."""
+    outcome = CheckResultRecord.outcome
+    return (
+        select(
+            CheckResultRecord.submission_id,
+            func.sum(case((outcome == CheckOutcome.FAILURE, 1), else_=0)).label("failed"),
+            func.sum(case((outcome == CheckOutcome.WARNING, 1), else_=0)).label("warnings"),
+        )
+        .group_by(CheckResultRecord.submission_id)
+        .subquery()
+    )
+
+
+def queue_query(status: SubmissionStatus, filters: QueueFilters, user: StaffUser) -> Select:
+    """The queue's submissions in the user's scope, with their counts, oldest received first."""
+    counts = _check_counts()
+    failed = func.coalesce(counts.c.failed, 0).label("failed")
+    warnings = func.coalesce(counts.c.warnings, 0).label("warnings")
+    query = (
+        select(Submission, failed, warnings)
+        .outerjoin(counts, counts.c.submission_id == Submission.id)
+        .where(Submission.status == status)
+        .options(joinedload(Submission.claimed_by))
+    )
+    query = access.scope_submissions(query, user)
+    return _filtered(query, filters, failed, user).order_by(Submission.received_at, Submission.id)
+
+
+def _filtered(query: Select, filters: QueueFilters, failed, user: StaffUser) -> Select:
+    if filters.office:
+        query = query.where(Submission.office_id == filters.office)
+    if filters.division:
+        query = query.where(Submission.division_id == filters.division)
+    if filters.kind:
+        query = query.where(Submission.document_kind == DocumentKind(filters.kind))
+    if filters.failed_only:
+        query = query.where(failed > 0)
+    if filters.late_only:
+        query = query.where(Submission.timeliness == Timeliness.LATE)
+    if filters.holder == "me":
+        query = query.where(Submission.claimed_by_id == user.id)
+    elif filters.holder == "unassigned":
+        query = query.where(Submission.claimed_by_id.is_(None))
+    if filters.resubmissions_only:
+        query = query.where(Submission.resubmission_of_id.is_not(None))
+    if filters.search:
+        pattern = f"%{filters.search}%"
+        query = query.where(
+            or_(
+                Submission.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
+                Submission.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
+            )
+        )
+    return query
+
+
+def queue_page(query: Select, page: int) -> tuple[list[QueueItem], int]:
+    """One page of the queue and the number of pages: two statements, whatever the number of rows."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    now = utcnow()
+    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    items = [
+        QueueItem(submission, int(failed), int(warnings), (now - submission.received_at).days)
+        for submission, failed, warnings in rows
+    ]
+    return items, max(1, ceil(total / PAGE_SIZE))
+
+
+class QueueView(StaffPage):
+    """A work queue; `status` says which (see workflows.decisions.QUEUES)."""
+
+    area = "submissions"
+    status: SubmissionStatus
+    viewers: frozenset[Role]
+    title: Any = ""
+
+    @property
+    def worker(self) -> Role:
+        return QUEUES[self.status][0]
+
+    def _require_viewer(self) -> None:
+        if current_user.role not in self.viewers:
+            refuse("role", area=self.area, queue=self.status.value)
+
+    def _require_worker(self) -> None:
+        if current_user.role is not self.worker:
+            refuse("role", area=self.area, queue=self.status.value)
+
+    @expose("/")
+    def index(self):
+        self._require_viewer()
+        national = access.has_national_scope(current_user)
+        filters = QueueFilters.from_args(request.args, national)
+        page = max(1, request.args.get("page", 1, type=int))
+        items, pages = queue_page(queue_query(self.status, filters, _user()), page)
+        return self.render(
+            "admin/queue.html",
+            title=self.title,
+            items=items,
+            page=page,
+            pages=pages,
+            filters=filters,
+            filter_args=filters.as_args(),
+            offices=fmt.office_choices() if national else None,
+            divisions=fmt.division_choices(),
+            kinds=[(kind.value, kind.label) for kind in DocumentKind],
+            may_work=current_user.role is self.worker,
+            eastern=EASTERN,
+        )
+
+    # ----------------------------------------------------------------------------------- actions
+
+    def _submission_in_scope(self) -> int:
+        submission_id = request.values.get("id", type=int)
+        if submission_id is None:
+            abort(404)
+        query = access.scope_submissions(select(Submission.id).where(Submission.id == submission_id), _user())
+        if db.session.scalar(query) is None:
+            if db.session.scalar(select(Submission.id).where(Submission.id == submission_id)) is not None:
+                refuse("out_of_scope", status=404, record_type="submissions", record_id=str(submission_id))
+            abort(404)
+        return submission_id
+
+    def _apply(self, action, done: str) -> bool:
+        try:
+            action()
+        except DecisionRefused as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return False
+        db.session.commit()
+        flash(done, "success")
+        return True
+
+    @expose("/claim/", methods=("POST",))
+    def claim_view(self) -> ResponseReturnValue:
+        self._require_worker()
+        submission_id = self._submission_in_scope()
+        if self._apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+            return redirect(url_for("submission.details_view", id=submission_id))
+        return redirect(request.referrer or url_for(".index"))
+
+    @expose("/next/", methods=("POST",))
+    def next_view(self) -> ResponseReturnValue:
+        """Claim the oldest unclaimed submission in the current filter, and open it."""
+        self._require_worker()
+        filters = QueueFilters.from_args(request.args, access.has_national_scope(current_user))
+        query = queue_query(self.status, filters, _user()).where(Submission.claimed_by_id.is_(None))
+        oldest = db.session.execute(query.limit(1)).unique().first()
+        if oldest is None:
+            flash(_("Nothing left to claim in this queue."), "info")
+            return redirect(url_for(".index", **filters.as_args()))
+        submission_id = oldest[0].id
+        if self._apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+            return redirect(url_for("submission.details_view", id=submission_id))
+        return redirect(url_for(".index", **filters.as_args()))
+
+    @expose("/release/", methods=("POST",))
+    def release_view(self) -> ResponseReturnValue:
+        self._require_worker()
+        submission_id = self._submission_in_scope()
+        self._apply(
+            lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue.")
+        )
+        return redirect(url_for("submission.details_view", id=submission_id))
+
+    @expose("/decide/", methods=("POST",))
+    def decide_view(self) -> ResponseReturnValue:
+        self._require_worker()
+        submission_id = self._submission_in_scope()
+        accepted = request.form.get("decision") == "accept"
+        reasons = request.form.getlist("reason")
+        note = request.form.get("note", "")
+        done = (
+            _("The submission is accepted.")
+            if accepted
+            else _("The submission is rejected; counsel is told.")
+        )
+        self._apply(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
+        return redirect(url_for("submission.details_view", id=submission_id))
+
+
+class RegistryQueueView(QueueView):
+    status = SubmissionStatus.WITH_REGISTRY
+    viewers = frozenset({Role.CLERK, Role.SUPERVISOR})
+    title = _l("Registry queue")
+
+
+class DivisionQueueView(QueueView):
+    status = SubmissionStatus.WITH_DIVISION
+    viewers = frozenset({Role.DIVISION_MEMBER, Role.SUPERVISOR})
+    title = _l("Division queue")
+
+
+QUEUE_ENDPOINTS = {
+    SubmissionStatus.WITH_REGISTRY: "registry_queue",
+    SubmissionStatus.WITH_DIVISION: "division_queue",
+}
+ACCEPT_LABELS = {
+    SubmissionStatus.WITH_REGISTRY: _l("Accept to the division"),
+    SubmissionStatus.WITH_DIVISION: _l("Accept"),
+}
+
+
+def queue_context(submission: Submission, user: StaffUser) -> dict[str, Any]:
+    """What the submission page shows about its queue: the holder, the actions, the history."""
+    queue = QUEUES.get(submission.status)
+    may_work = queue is not None and user.role is queue[0]
+    reasons = []
+    if may_work and submission.claimed_by_id == user.id:
+        reasons = db.session.scalars(
+            select(Reason).where(Reason.used_by == queue[1], Reason.active.is_(True)).order_by(Reason.code)
+        ).all()
+    return {
+        "queue_endpoint": QUEUE_ENDPOINTS.get(submission.status) if may_work else None,
+        "accept_label": ACCEPT_LABELS.get(submission.status),
+        "queue_reasons": reasons,
+        "lang": _language(),
+        "previous_submissions": previous_submissions(submission, user),
+        "resubmission_chain": resubmission_chain(submission),
+    }
+
+
+def previous_submissions(submission: Submission, user: StaffUser) -> list[Submission]:
+    query = select(Submission).where(
+        Submission.case_id == submission.case_id,
+        Submission.id != submission.id,
+        Submission.received_at <= submission.received_at,
+    )
+    query = access.scope_submissions(query, user).order_by(Submission.received_at.desc())
+    return list(db.session.scalars(query))
+
+
+def resubmission_chain(submission: Submission, limit: int = 20) -> list[Submission]:
+    """The first submission, each resubmission in turn, and this one among them; [] when it stands alone."""
+    chain = [submission]
+    while chain[0].resubmission_of is not None and len(chain) < limit:
+        chain.insert(0, chain[0].resubmission_of)
+    while len(chain) < limit:
+        following = db.session.scalar(
+            select(Submission).where(Submission.resubmission_of_id == chain[-1].id).order_by(Submission.id)
+        )
+        if following is None:
+            break
+        chain.append(following)
+    return chain if len(chain) > 1 else []
