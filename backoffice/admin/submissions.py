@@ -119,36 +119,29 @@ class SubmissionView(ScopedModelView):
 
     @expose("/attachment/")
     def attachment_view(self):
-        """Download an attachment of a submission in scope; it is never shown inline (it may be hostile)."""
-        submission = self.get_one(request.args.get("id"))
-        position = request.args.get("position", type=int)
-        attachment = next((item for item in submission.attachments if item.position == position), None)
-        if attachment is None:
-            abort(404)
-        record_event("attachment.downloaded", record=submission, after={"attachment": attachment.public_id})
-        db.session.commit()
-        path = DocumentStore(self._storage_root()).path_for(attachment.sha256)
-        response = send_file(
-            path, mimetype="application/pdf", as_attachment=True, download_name=attachment.filename
-        )
-        response.headers["Content-Security-Policy"] = "sandbox"
-        return response
+        """Download an attachment of a submission in scope."""
+        return self._send_attachment(inline=False)
 
     @expose("/attachment/view/")
     def attachment_inline_view(self):
-        """Show an attachment inline to staff in scope, sandboxed: no script, no sniffing, nothing cached."""
+        """Show an attachment in the page to staff in scope."""
+        return self._send_attachment(inline=True)
+
+    def _send_attachment(self, inline: bool):
+        """The PDF may be hostile: sandboxed (no script), not sniffed, not cached, and every opening audited."""
         submission = self.get_one(request.args.get("id"))
         position = request.args.get("position", type=int)
         attachment = next((item for item in submission.attachments if item.position == position), None)
         if attachment is None:
             abort(404)
-        record_event("attachment.viewed", record=submission, after={"attachment": attachment.public_id})
+        action = "attachment.viewed" if inline else "attachment.downloaded"
+        record_event(action, record=submission, after={"attachment": attachment.public_id})
         db.session.commit()
         path = DocumentStore(self._storage_root()).path_for(attachment.sha256)
         response = send_file(
             path,
             mimetype="application/pdf",
-            as_attachment=False,
+            as_attachment=not inline,
             download_name=attachment.filename,
             etag=False,
         )
