@@ -28,6 +28,7 @@ REFERENCE_TABLES = (
     "divisions",
     "document_rules",
     "reasons",
+    "service_targets",
 )  # loaded by migrations; restored in this order
 
 

@@ -33,6 +33,8 @@ def add_results(submission: Submission, failures: int, warnings: int) -> None:
                 submission_id=submission.id, code="test", outcome=outcome, message_en="m", message_fr="m"
             )
         )
+    # What screening keeps on the submission when it ends.
+    submission.failed_checks, submission.warning_checks = failures, warnings
     db.session.commit()
 
 

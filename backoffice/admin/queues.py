@@ -6,6 +6,7 @@ one function of workflows.decisions; the submission page posts its decisions her
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from math import ceil
 from typing import Any
 
@@ -16,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.admin import formatters as fmt
@@ -24,8 +25,6 @@ from backoffice.admin.base import StaffPage, refuse
 from backoffice.extensions import db
 from backoffice.models import (
     Case,
-    CheckOutcome,
-    CheckResultRecord,
     Counsel,
     DocumentKind,
     Reason,
@@ -37,6 +36,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import access, decisions
+from backoffice.workflows.cases import normalise_uci
 from backoffice.workflows.decisions import QUEUES, DecisionRefused
 from backoffice.workflows.timeliness import EASTERN
 
@@ -67,7 +67,9 @@ class QueueFilters:
     kind: str = ""
     failed_only: bool = False
     late_only: bool = False
-    holder: str = ""  # "me", "unassigned" or "" (anyone)
+    holder: str = ""  # "me", "unassigned", "claimed" or "" (anyone)
+    held: str = ""  # "yes", "no" or "" (either)
+    older_than_days: int = 0
     resubmissions_only: bool = False
     search: str = ""
 
@@ -75,13 +77,16 @@ class QueueFilters:
     def from_args(cls, args, national: bool) -> "QueueFilters":
         kind = args.get("kind", "")
         holder = args.get("holder", "")
+        held = args.get("held", "")
         return cls(
             office=args.get("office", type=int) if national else None,
             division=args.get("division", type=int),
             kind=kind if kind in {item.value for item in DocumentKind} else "",
             failed_only=args.get("failed") == "1",
             late_only=args.get("late") == "1",
-            holder=holder if holder in ("me", "unassigned") else "",
+            holder=holder if holder in ("me", "unassigned", "claimed") else "",
+            held=held if held in ("yes", "no") else "",
+            older_than_days=min(max(args.get("older_than", 0, type=int), 0), 3650),
             resubmissions_only=args.get("resubmissions") == "1",
             search=args.get("q", "").strip()[:100],
         )
@@ -94,42 +99,22 @@ class QueueFilters:
             "failed": "1" if self.failed_only else "",
             "late": "1" if self.late_only else "",
             "holder": self.holder,
+            "held": self.held,
+            "older_than": self.older_than_days,
             "resubmissions": "1" if self.resubmissions_only else "",
             "q": self.search,
         }
         return {name: value for name, value in values.items() if value}
 
 
-def _check_counts():
-    """Failed checks and warnings per submission, grouped once for the whole page."""
-    outcome = CheckResultRecord.outcome
-    return (
-        select(
-            CheckResultRecord.submission_id,
-            func.sum(case((outcome == CheckOutcome.FAILURE, 1), else_=0)).label("failed"),
-            func.sum(case((outcome == CheckOutcome.WARNING, 1), else_=0)).label("warnings"),
-        )
-        .group_by(CheckResultRecord.submission_id)
-        .subquery()
-    )
-
-
 def queue_query(status: SubmissionStatus, filters: QueueFilters, user: StaffUser) -> Select:
-    """The queue's submissions in the user's scope, with their counts, oldest received first."""
-    counts = _check_counts()
-    failed = func.coalesce(counts.c.failed, 0).label("failed")
-    warnings = func.coalesce(counts.c.warnings, 0).label("warnings")
-    query = (
-        select(Submission, failed, warnings)
-        .outerjoin(counts, counts.c.submission_id == Submission.id)
-        .where(Submission.status == status)
-        .options(joinedload(Submission.claimed_by))
-    )
+    """The queue's submissions in the user's scope, oldest received first."""
+    query = select(Submission).where(Submission.status == status).options(joinedload(Submission.claimed_by))
     query = access.scope_submissions(query, user)
-    return _filtered(query, filters, failed, user).order_by(Submission.received_at, Submission.id)
+    return _filtered(query, filters, user).order_by(Submission.received_at, Submission.id)
 
 
-def _filtered(query: Select, filters: QueueFilters, failed, user: StaffUser) -> Select:
+def _filtered(query: Select, filters: QueueFilters, user: StaffUser) -> Select:
     if filters.office:
         query = query.where(Submission.office_id == filters.office)
     if filters.division:
@@ -137,34 +122,62 @@ def _filtered(query: Select, filters: QueueFilters, failed, user: StaffUser) -> 
     if filters.kind:
         query = query.where(Submission.document_kind == DocumentKind(filters.kind))
     if filters.failed_only:
-        query = query.where(failed > 0)
+        query = query.where(Submission.failed_checks > 0)
     if filters.late_only:
         query = query.where(Submission.timeliness == Timeliness.LATE)
     if filters.holder == "me":
         query = query.where(Submission.claimed_by_id == user.id)
     elif filters.holder == "unassigned":
         query = query.where(Submission.claimed_by_id.is_(None))
+    elif filters.holder == "claimed":
+        query = query.where(Submission.claimed_by_id.is_not(None))
+    if filters.held == "yes":
+        query = query.where(Submission.held_at.is_not(None))
+    elif filters.held == "no":
+        query = query.where(Submission.held_at.is_(None))
+    if filters.older_than_days:
+        query = query.where(Submission.received_at <= utcnow() - timedelta(days=filters.older_than_days))
     if filters.resubmissions_only:
         query = query.where(Submission.resubmission_of_id.is_not(None))
     if filters.search:
-        pattern = f"%{filters.search}%"
-        query = query.where(
-            or_(
-                Submission.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
-                Submission.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
-            )
-        )
+        query = query.where(_search(filters.search))
     return query
+
+
+def _search(text: str):
+    """A file number or counsel's name, in part; or a whole UCI, with or without its dashes."""
+    pattern = f"%{text}%"
+    matches = [
+        Submission.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
+        Submission.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
+    ]
+    uci = normalise_uci(text) or normalise_uci(_grouped(text))
+    if uci:
+        matches.append(Submission.case_id.in_(select(Case.id).where(Case.uci == uci)))
+    return or_(*matches)
+
+
+def _grouped(text: str) -> str:
+    """Typed digits without dashes, grouped as a UCI is printed."""
+    digits = text.strip()
+    if len(digits) == 8:
+        return f"{digits[:4]}-{digits[4:]}"
+    return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}" if len(digits) == 10 else digits
 
 
 def queue_page(query: Select, page: int) -> tuple[list[QueueItem], int]:
     """One page of the queue and the number of pages: two statements, whatever the number of rows."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     now = utcnow()
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
     items = [
-        QueueItem(submission, int(failed), int(warnings), (now - submission.received_at).days)
-        for submission, failed, warnings in rows
+        QueueItem(
+            submission,
+            submission.failed_checks,
+            submission.warning_checks,
+            (now - submission.received_at).days,
+        )
+        for submission in rows
     ]
     return items, max(1, ceil(total / PAGE_SIZE))
 
@@ -249,11 +262,12 @@ class QueueView(StaffPage):
         self._require_worker()
         filters = QueueFilters.from_args(request.args, access.has_national_scope(current_user))
         query = queue_query(self.status, filters, _user()).where(Submission.claimed_by_id.is_(None))
-        oldest = db.session.execute(query.limit(1)).unique().first()
+        query = query.where(Submission.held_at.is_(None))
+        oldest = db.session.scalars(query.limit(1)).unique().first()
         if oldest is None:
             flash(_("Nothing left to claim in this queue."), "info")
             return redirect(url_for(".index", **filters.as_args()))
-        submission_id = oldest[0].id
+        submission_id = oldest.id
         if self._apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(url_for(".index", **filters.as_args()))

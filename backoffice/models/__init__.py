@@ -26,6 +26,7 @@ from backoffice.models.registration import (
 from backoffice.models.staff import Role, StaffUser
 from backoffice.models.submission import (
     Attachment,
+    AttachmentDecision,
     CheckOutcome,
     CheckResultRecord,
     Decision,
@@ -34,7 +35,10 @@ from backoffice.models.submission import (
     Reason,
     ReasonUse,
     ReceivedTimeCorrection,
+    SavedFilter,
+    ServiceTarget,
     Submission,
+    SubmissionNote,
     SubmissionStatus,
     Timeliness,
 )
@@ -42,6 +46,7 @@ from backoffice.models.submission import (
 __all__ = [
     "AccessChallenge",
     "Attachment",
+    "AttachmentDecision",
     "AuditEvent",
     "Case",
     "CaseStatus",
@@ -76,8 +81,11 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Role",
+    "SavedFilter",
+    "ServiceTarget",
     "StaffUser",
     "Submission",
+    "SubmissionNote",
     "SubmissionStatus",
     "Timeliness",
     "VerificationMeeting",

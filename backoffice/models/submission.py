@@ -125,7 +125,10 @@ class DocumentRule(db.Model):
 
 class Submission(db.Model):
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_status_office", "status", "office_id"),)
+    __table_args__ = (
+        Index("ix_submissions_status_office", "status", "office_id"),
+        Index("ix_submissions_status_received", "status", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
@@ -157,6 +160,12 @@ class Submission(db.Model):
     # Who holds it in a queue (a claim), and since when it was last touched; an idle claim is released.
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # On hold: it stays in its queue, out of "Next", with an internal note saying why (submission_notes).
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The counts of failed checks and warnings, kept when screening ends, so queues filter on them cheaply.
+    failed_checks: Mapped[int] = mapped_column(default=0)
+    warning_checks: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -177,7 +186,9 @@ class Submission(db.Model):
         back_populates="submission", order_by="ReceivedTimeCorrection.id"
     )
     claimed_by: Mapped[StaffUser | None] = relationship(foreign_keys=[claimed_by_id])
+    held_by: Mapped[StaffUser | None] = relationship(foreign_keys=[held_by_id])
     decisions: Mapped[list["Decision"]] = relationship(order_by="Decision.id")
+    notes: Mapped[list["SubmissionNote"]] = relationship(order_by="SubmissionNote.id")
 
     def __str__(self) -> str:
         return f"{self.case.file_number} · {self.subject}"
@@ -297,3 +308,84 @@ class Decision(db.Model):
     reasons: Mapped[list[Reason]] = relationship(
         secondary=decision_reasons, order_by="Reason.code", lazy="selectin"
     )
+    # Set when the division decided file by file; the submission is accepted when any file is.
+    attachment_decisions: Mapped[list["AttachmentDecision"]] = relationship(
+        back_populates="decision", order_by="AttachmentDecision.attachment_id", lazy="selectin"
+    )
+
+    @property
+    def partial(self) -> bool:
+        """Some files accepted and some rejected."""
+        outcomes = {item.accepted for item in self.attachment_decisions}
+        return outcomes == {True, False}
+
+
+attachment_decision_reasons = db.Table(
+    "attachment_decision_reasons",
+    db.Column(
+        "attachment_decision_id", ForeignKey("attachment_decisions.id", ondelete="CASCADE"), primary_key=True
+    ),
+    db.Column("reason_id", ForeignKey("reasons.id"), primary_key=True),
+)
+
+
+class AttachmentDecision(db.Model):
+    """The division's decision on one file of a submission, with the reasons when it is rejected."""
+
+    __tablename__ = "attachment_decisions"
+    __table_args__ = (UniqueConstraint("decision_id", "attachment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), index=True)
+    accepted: Mapped[bool]
+
+    decision: Mapped[Decision] = relationship(back_populates="attachment_decisions")
+    attachment: Mapped[Attachment] = relationship(lazy="joined")
+    reasons: Mapped[list[Reason]] = relationship(
+        secondary=attachment_decision_reasons, order_by="Reason.code", lazy="selectin"
+    )
+
+
+class SubmissionNote(db.Model):
+    """An internal note on a submission (a hold's reason, or a remark for colleagues); counsel never sees it."""
+
+    __tablename__ = "submission_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    # True for the note that put the submission on hold.
+    is_hold: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    staff: Mapped[StaffUser] = relationship(lazy="joined")
+
+
+class SavedFilter(db.Model):
+    """A staff member's named filter of a work queue, kept as the query string of the queue's page."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("staff_id", "queue", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    queue: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ServiceTarget(db.Model):
+    """How long an item may wait in a queue before it counts as over target on supervisors' dashboards."""
+
+    __tablename__ = "service_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A submission status ("with_registry", "with_division") or "registration".
+    queue: Mapped[str] = mapped_column(String(30), unique=True)
+    days: Mapped[int]
+
+    def __str__(self) -> str:
+        return f"{self.queue}: {self.days}"

@@ -114,6 +114,8 @@ def _finish(submission: Submission, context: CheckContext) -> None:
     submission.screening_outcome = max(
         outcomes, key=lambda outcome: outcome.severity, default=CheckOutcome.PASS
     )
+    submission.failed_checks = outcomes.count(CheckOutcome.FAILURE)
+    submission.warning_checks = outcomes.count(CheckOutcome.WARNING)
     submission.screening_finished_at = utcnow()
     submissions.fire(submission, "finish_screening", outcome=submission.screening_outcome.value)
 
