@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, refuse
-from backoffice.admin.queues import queue_context
+from backoffice.admin.submission_work import queue_context
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (

@@ -302,7 +302,7 @@ class Decision(db.Model):
     accepted: Mapped[bool]
     note: Mapped[str | None] = mapped_column(Text)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     staff: Mapped[StaffUser] = relationship(lazy="joined")
     reasons: Mapped[list[Reason]] = relationship(

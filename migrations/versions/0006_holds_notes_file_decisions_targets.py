@@ -77,6 +77,9 @@ def upgrade():
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_events_record', ['record_type', 'record_id'], unique=False)
 
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decisions_decided_at'), ['decided_at'], unique=False)
+
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('held_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('held_by_id', sa.Integer(), nullable=True))
@@ -117,6 +120,9 @@ def downgrade():
         batch_op.drop_column('failed_checks')
         batch_op.drop_column('held_by_id')
         batch_op.drop_column('held_at')
+
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decisions_decided_at'))
 
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_record')
