@@ -1,16 +1,28 @@
 """What the submission page shows and offers about its place in a work queue: who holds it, the actions
 allowed by its state and the reader's role, the reasons to choose from, and the submissions around it."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from flask import flash
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import Reason, StaffUser, Submission, SubmissionStatus
+from backoffice.models import (
+    AuditEvent,
+    Reason,
+    Role,
+    StaffUser,
+    Submission,
+    SubmissionNote,
+    SubmissionStatus,
+)
 from backoffice.workflows import access
-from backoffice.workflows.decisions import QUEUES
+from backoffice.workflows.decisions import NOTE_WRITERS, QUEUES, DecisionRefused
 
 
 def _language() -> str:
@@ -28,23 +40,140 @@ ACCEPT_LABELS = {
 }
 
 
+def apply(action: Callable[[], Any], done: str) -> bool:
+    """Run one decision workflow call: commit and say `done`, or roll back and say why it was refused."""
+    try:
+        action()
+    except DecisionRefused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return False
+    db.session.commit()
+    flash(done, "success")
+    return True
+
+
 def queue_context(submission: Submission, user: StaffUser) -> dict[str, Any]:
     """What the submission page shows about its queue: the holder, the actions, the history."""
     queue = QUEUES.get(submission.status)
     may_work = queue is not None and user.role is queue[0]
+    holds_it = may_work and submission.claimed_by_id == user.id
+    supervises = queue is not None and user.role is Role.SUPERVISOR
     reasons = []
-    if may_work and submission.claimed_by_id == user.id:
+    if holds_it:
         reasons = db.session.scalars(
             select(Reason).where(Reason.used_by == queue[1], Reason.active.is_(True)).order_by(Reason.code)
         ).all()
+    held = submission.held_at is not None
     return {
         "queue_endpoint": QUEUE_ENDPOINTS.get(submission.status) if may_work else None,
         "accept_label": ACCEPT_LABELS.get(submission.status),
         "queue_reasons": reasons,
+        "may_hold": holds_it and not held,
+        "may_take_off_hold": held and (holds_it or supervises),
+        "may_decide_by_file": holds_it
+        and submission.status is SubmissionStatus.WITH_DIVISION
+        and len(submission.attachments) > 1,
+        "may_note": user.role in NOTE_WRITERS,
+        "reassign_choices": reassign_choices(submission) if supervises else None,
         "lang": _language(),
+        "timeline": timeline_of(submission),
         "previous_submissions": previous_submissions(submission, user),
         "resubmission_chain": resubmission_chain(submission),
     }
+
+
+def reassign_choices(submission: Submission) -> list[StaffUser]:
+    """Who may be handed the submission: active staff of its office who work its queue."""
+    role = QUEUES[submission.status][0]
+    query = select(StaffUser).where(
+        StaffUser.role == role,
+        StaffUser.office_id == submission.office_id,
+        StaffUser.is_active_account.is_(True),
+    )
+    if role is Role.DIVISION_MEMBER:
+        query = query.where(StaffUser.division_id == submission.division_id)
+    return list(db.session.scalars(query.order_by(StaffUser.full_name).limit(200)))
+
+
+# ------------------------------------------------------------------------------------------------ timeline
+
+# What each audit event of a submission means, as the timeline says it.
+EVENT_LABELS = {
+    "submission.received": _l("Received through My Case"),
+    "submission.start_screening": _l("Automated checks started"),
+    "submission.finish_screening": _l("Automated checks finished; sent to registry"),
+    "submission.screening_requeued": _l("Automated checks started again"),
+    "submission.claimed": _l("Claimed"),
+    "submission.released": _l("Released to the queue"),
+    "submission.claim_expired": _l("Claim left idle: released to the queue"),
+    "submission.reassigned": _l("Reassigned by a supervisor"),
+    "submission.returned_to_queue": _l("Returned to the queue by a supervisor"),
+    "submission.put_on_hold": _l("Put on hold"),
+    "submission.taken_off_hold": _l("Taken off hold"),
+    "submission.note_added": _l("Internal note"),
+    "submission.kind_changed": _l("Kind of document corrected"),
+    "submission.received_time_corrected": _l("Received time corrected"),
+    "submission.accept_to_division": _l("Accepted by registry and sent to the division"),
+    "submission.reject_by_registry": _l("Rejected by registry; counsel asked to resubmit"),
+    "submission.accept_by_division": _l("Accepted by the division"),
+    "submission.reject_by_division": _l("Rejected by the division"),
+    "attachment.viewed": _l("PDF viewed"),
+    "attachment.downloaded": _l("PDF downloaded"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str
+    text: str
+    by: str
+    details: dict[str, Any]
+    note: str = ""
+
+
+def timeline_of(submission: Submission, limit: int = 500) -> list[TimelineEntry]:
+    """The submission's audit events in order, with the text of its internal notes: two statements."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.record_type == "submissions", AuditEvent.record_id == str(submission.id))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        .limit(limit)
+    ).all()
+    notes = {
+        note.id: note.body
+        for note in db.session.scalars(
+            select(SubmissionNote).where(SubmissionNote.submission_id == submission.id)
+        )
+    }
+    return [
+        TimelineEntry(
+            at=event.occurred_at,
+            action=event.action,
+            text=str(EVENT_LABELS.get(event.action, event.action)),
+            by=event.actor.full_name if event.actor else event.actor_label,
+            details=_timeline_details(event),
+            note=notes.get((event.after or {}).get("note"), "")
+            if event.action.endswith(("note_added", "on_hold"))
+            else "",
+        )
+        for event in events
+    ]
+
+
+def _timeline_details(event: AuditEvent) -> dict[str, Any]:
+    """The facts worth a line on the timeline: who held it before and after, reasons, kinds."""
+    before, after = event.before or {}, event.after or {}
+    details = {}
+    for key in ("claimed_by", "held_by", "document_kind"):
+        if before.get(key) or after.get(key):
+            details[key] = (before.get(key), after.get(key))
+    if after.get("reasons"):
+        details["reasons"] = after["reasons"]
+    if after.get("why"):
+        details["why"] = after["why"]
+    return details
 
 
 def previous_submissions(submission: Submission, user: StaffUser) -> list[Submission]:
@@ -53,7 +182,7 @@ def previous_submissions(submission: Submission, user: StaffUser) -> list[Submis
         Submission.id != submission.id,
         Submission.received_at <= submission.received_at,
     )
-    query = access.scope_submissions(query, user).order_by(Submission.received_at.desc())
+    query = access.scope_submissions(query, user).order_by(Submission.received_at.desc()).limit(50)
     return list(db.session.scalars(query))
 
 

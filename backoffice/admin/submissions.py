@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, refuse
-from backoffice.admin.submission_work import queue_context
+from backoffice.admin.submission_work import apply, queue_context
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
@@ -22,11 +22,12 @@ from backoffice.models import (
     DocumentKind,
     PortalClient,
     Role,
+    StaffUser,
     Submission,
     SubmissionStatus,
     Timeliness,
 )
-from backoffice.workflows import access
+from backoffice.workflows import access, decisions
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.portal import revoke_portal_client
 from backoffice.workflows.submissions import correct_received_time
@@ -170,6 +171,92 @@ class SubmissionView(ScopedModelView):
         db.session.commit()
         flash(_("The received time is corrected; the original is kept."), "success")
         return redirect(url_for(".details_view", id=submission.id))
+
+    # ----------------------------------------------------------------- work on a submission in its queue
+
+    def _worked_on(self, roles: frozenset[Role], action: str) -> Submission:
+        """The submission posted, after checking the reader's role (403, audited) and scope (404)."""
+        if current_user.role not in roles:
+            refuse("role", area=self.area, action=action)
+        return self.get_one(request.form.get("id"))
+
+    def _back_to(self, submission: Submission):
+        return redirect(url_for(".details_view", id=submission.id))
+
+    @expose("/hold/", methods=("POST",))
+    def hold_view(self):
+        submission = self._worked_on(WORKERS, "hold")
+        note = request.form.get("note", "")
+        apply(
+            lambda: decisions.put_on_hold(submission.id, _staff(), note),
+            _("The submission is on hold, out of Next, with your note."),
+        )
+        return self._back_to(submission)
+
+    @expose("/take-off-hold/", methods=("POST",))
+    def take_off_hold_view(self):
+        submission = self._worked_on(WORKERS | {Role.SUPERVISOR}, "take_off_hold")
+        apply(lambda: decisions.take_off_hold(submission.id, _staff()), _("The submission is off hold."))
+        return self._back_to(submission)
+
+    @expose("/note/", methods=("POST",))
+    def note_view(self):
+        submission = self._worked_on(decisions.NOTE_WRITERS, "note")
+        note = request.form.get("note", "")
+        apply(
+            lambda: decisions.add_note(submission.id, _staff(), note), _("Your note is kept on the timeline.")
+        )
+        return self._back_to(submission)
+
+    @expose("/return-to-queue/", methods=("POST",))
+    def return_view(self):
+        submission = self._worked_on(SUPERVISORS, "return_to_queue")
+        apply(
+            lambda: decisions.return_to_queue(submission.id, _staff()),
+            _("The submission is back in the queue for anyone to claim."),
+        )
+        return self._back_to(submission)
+
+    @expose("/reassign/", methods=("POST",))
+    def reassign_view(self):
+        submission = self._worked_on(SUPERVISORS, "reassign")
+        to = db.session.get(StaffUser, request.form.get("to", type=int) or 0)
+        if to is None:
+            flash(_("Choose who takes the submission."), "error")
+            return self._back_to(submission)
+        apply(
+            lambda: decisions.reassign(submission.id, _staff(), to),
+            _("%(name)s holds the submission now.", name=to.full_name),
+        )
+        return self._back_to(submission)
+
+    @expose("/decide-by-file/", methods=("POST",))
+    def decide_by_file_view(self):
+        """The division's decision file by file: file-<id> is accept or reject, reason-<id> its reasons."""
+        submission = self._worked_on(frozenset({Role.DIVISION_MEMBER}), "decide_by_file")
+        outcomes = [
+            decisions.FileOutcome(
+                attachment.id,
+                request.form.get(f"file-{attachment.id}") == "accept",
+                tuple(request.form.getlist(f"reason-{attachment.id}")),
+            )
+            for attachment in submission.attachments
+            if request.form.get(f"file-{attachment.id}") in ("accept", "reject")
+        ]
+        note = request.form.get("note", "")
+        apply(
+            lambda: decisions.decide_by_file(submission.id, _staff(), outcomes, note),
+            _("The decision on each file is recorded; counsel is told."),
+        )
+        return self._back_to(submission)
+
+
+WORKERS = frozenset({Role.CLERK, Role.DIVISION_MEMBER})
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+
+
+def _staff() -> StaffUser:
+    return current_user._get_current_object()
 
 
 class PortalClientView(ScopedModelView):

@@ -126,7 +126,7 @@ SCHEMAS = {
     },
     "Decision": {
         "type": "object",
-        "required": ["by", "decision", "decided_at", "reasons", "note"],
+        "required": ["by", "decision", "decided_at", "reasons", "note", "files"],
         "properties": {
             "by": {"type": "string", "enum": ["registry", "division"]},
             "decision": {"type": "string", "enum": ["accepted", "rejected"]},
@@ -146,6 +146,28 @@ SCHEMAS = {
                 },
             },
             "note": {**NULLABLE_STRING, "description": "The note to counsel, when there is one"},
+            "files": {
+                "type": "array",
+                "description": "The division's decision on each file, when it decided file by file (else empty); "
+                "the submission is accepted when any file is",
+                "items": {
+                    "type": "object",
+                    "required": ["attachment_id", "filename", "decision", "reasons"],
+                    "properties": {
+                        "attachment_id": STRING,
+                        "filename": STRING,
+                        "decision": {"type": "string", "enum": ["accepted", "rejected"]},
+                        "reasons": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["code", "en", "fr"],
+                                "properties": {"code": STRING, "en": STRING, "fr": STRING},
+                            },
+                        },
+                    },
+                },
+            },
         },
     },
     "SubmissionWithHistory": {

@@ -103,6 +103,18 @@ def _decisions_json(submission: Submission) -> list[dict]:
             "decided_at": decision.decided_at.astimezone(EASTERN).isoformat(),
             "reasons": reasons_for_counsel(decision),
             "note": decision.note,
+            "files": [
+                {
+                    "attachment_id": item.attachment.public_id,
+                    "filename": item.attachment.filename,
+                    "decision": "accepted" if item.accepted else "rejected",
+                    "reasons": [
+                        {"code": reason.code, "en": reason.text_en, "fr": reason.text_fr}
+                        for reason in item.reasons
+                    ],
+                }
+                for item in decision.attachment_decisions
+            ],
         }
         for decision in submission.decisions
     ]

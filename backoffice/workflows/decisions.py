@@ -4,14 +4,25 @@ Two people can never hold or decide the same submission: the claim and the decis
 row (PostgreSQL) and check who holds it; a claim left idle is released. Counsel is told through the outbox.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import Decision, Reason, ReasonUse, Role, StaffUser, Submission, SubmissionStatus
+from backoffice.models import (
+    AttachmentDecision,
+    Decision,
+    Reason,
+    ReasonUse,
+    Role,
+    StaffUser,
+    Submission,
+    SubmissionNote,
+    SubmissionStatus,
+)
 from backoffice.models.types import utcnow
 from backoffice.workflows import submissions
 from backoffice.workflows.audit import record_event
@@ -96,35 +107,89 @@ def release(submission_id: int, staff: StaffUser) -> None:
 
 
 def release_idle_claims(now: datetime | None = None) -> list[int]:
-    """Claims left idle longer than CLAIM_IDLE_MINUTES go back to the queue (the sweep runs this)."""
+    """Claims left idle longer than CLAIM_IDLE_MINUTES go back to the queue (the sweep runs this).
+
+    Rows someone is deciding on right now are locked: they are skipped, and looked at again next time.
+    """
     cutoff = (now or utcnow()) - timedelta(minutes=current_app.config["CLAIM_IDLE_MINUTES"])
     idle = db.session.scalars(
-        select(Submission.id).where(Submission.claimed_by_id.is_not(None), Submission.claimed_at <= cutoff)
+        select(Submission)
+        .where(Submission.claimed_by_id.is_not(None), Submission.claimed_at <= cutoff)
+        .with_for_update(of=Submission, skip_locked=True)
     ).all()
-    if idle:
-        db.session.execute(
-            update(Submission)
-            .where(Submission.id.in_(idle), Submission.claimed_at <= cutoff)
-            .values(claimed_by_id=None, claimed_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        for submission_id in idle:
-            record_event("submission.claim_expired", after={"submission": submission_id})
+    for submission in idle:
+        holder = submission.claimed_by.email if submission.claimed_by else None
+        submission.claimed_by_id = submission.claimed_at = None
+        record_event("submission.claim_expired", record=submission, before={"claimed_by": holder})
     db.session.commit()
-    return list(idle)
+    return [submission.id for submission in idle]
 
 
 def decide(
     submission_id: int, staff: StaffUser, accepted: bool, reason_codes: list[str], note: str = ""
 ) -> Decision:
     """Accept or reject the submission held by `staff`; a rejection needs at least one coded reason."""
-    submission = _locked(submission_id)
-    _role, used_by, accept, reject = _queue_of(submission, staff)
-    if submission.claimed_by_id != staff.id:
-        raise DecisionRefused(_l("Claim the submission before deciding on it."))
+    submission, used_by = _held_for_decision(submission_id, staff)
     reasons = _reasons(reason_codes, used_by)
     if not accepted and not reasons:
         raise DecisionRefused(_l("Give at least one reason for the rejection."))
+    return _record_decision(submission, staff, used_by, accepted, reasons, note)
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """The division's decision on one file: its attachment id, accepted or not, and the reasons if not."""
+
+    attachment_id: int
+    accepted: bool
+    reason_codes: tuple[str, ...] = ()
+
+
+def decide_by_file(
+    submission_id: int, staff: StaffUser, outcomes: list[FileOutcome], note: str = ""
+) -> Decision:
+    """The division decides file by file; the submission is accepted when any file is, rejected otherwise.
+
+    Every file of the submission needs an outcome, and each rejected file at least one coded reason.
+    """
+    submission, used_by = _held_for_decision(submission_id, staff)
+    if used_by is not ReasonUse.DIVISION:
+        raise DecisionRefused(_l("Only the division decides file by file."))
+    by_attachment = {outcome.attachment_id: outcome for outcome in outcomes}
+    if set(by_attachment) != {attachment.id for attachment in submission.attachments}:
+        raise DecisionRefused(_l("Decide on every file of the submission."))
+    files = []
+    for attachment in submission.attachments:
+        outcome = by_attachment[attachment.id]
+        reasons = _reasons(list(outcome.reason_codes), used_by) if not outcome.accepted else []
+        if not outcome.accepted and not reasons:
+            raise DecisionRefused(
+                _l("Give at least one reason for each rejected file (%(file)s).", file=attachment.filename)
+            )
+        files.append(AttachmentDecision(attachment=attachment, accepted=outcome.accepted, reasons=reasons))
+    accepted = any(item.accepted for item in files)
+    reasons = sorted({reason for item in files for reason in item.reasons}, key=lambda reason: reason.code)
+    return _record_decision(submission, staff, used_by, accepted, reasons, note, files)
+
+
+def _held_for_decision(submission_id: int, staff: StaffUser) -> tuple[Submission, ReasonUse]:
+    submission = _locked(submission_id)
+    _role, used_by, _accept, _reject = _queue_of(submission, staff)
+    if submission.claimed_by_id != staff.id:
+        raise DecisionRefused(_l("Claim the submission before deciding on it."))
+    return submission, used_by
+
+
+def _record_decision(
+    submission: Submission,
+    staff: StaffUser,
+    used_by: ReasonUse,
+    accepted: bool,
+    reasons: list[Reason],
+    note: str,
+    files: list[AttachmentDecision] | None = None,
+) -> Decision:
+    _role, _used_by, accept, reject = QUEUES[submission.status]
     note = note.strip()[:2000]
     decision = Decision(
         submission_id=submission.id,
@@ -133,16 +198,17 @@ def decide(
         note=note or None,
         staff=staff,
         reasons=reasons,
+        attachment_decisions=files or [],
     )
     db.session.add(decision)
-    submissions.fire(
-        submission,
-        accept if accepted else reject,
-        staff,
-        reasons=[reason.code for reason in reasons],
-        note=bool(note),
-    )
+    details = {"reasons": [reason.code for reason in reasons], "note": bool(note)}
+    if files:
+        details["files"] = {item.attachment.public_id: item.accepted for item in files}
+    if submission.held_at is not None:
+        details["hold_ended"] = True
+    submissions.fire(submission, accept if accepted else reject, staff, **details)
     submission.claimed_by_id = submission.claimed_at = None
+    submission.held_at = submission.held_by_id = None
     _tell_counsel(submission, decision)
     return decision
 
@@ -185,6 +251,16 @@ def _tell_counsel(submission: Submission, decision: Decision) -> None:
         "reasons": [{"code": r["code"], "en": r["en"], "fr": r["fr"]} for r in reasons_for_counsel(decision)],
         "note": decision.note or "",
     }
+    if decision.made_by is ReasonUse.DIVISION:
+        values["partial"] = decision.partial
+        values["files"] = [
+            {
+                "filename": item.attachment.filename,
+                "accepted": item.accepted,
+                "reasons": [{"en": reason.text_en, "fr": reason.text_fr} for reason in item.reasons],
+            }
+            for item in decision.attachment_decisions
+        ]
     if decision.made_by is ReasonUse.REGISTRY:
         template = "submission_rejected"
         values["portal_url"] = current_app.config["PORTAL_URL"]
@@ -198,8 +274,9 @@ def _tell_counsel(submission: Submission, decision: Decision) -> None:
 def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submission:
     """A supervisor of the office hands a submission to someone who works its queue."""
     submission = _locked(submission_id)
-    if supervisor.role is not Role.SUPERVISOR or supervisor.office_id not in (None, submission.office_id):
-        raise DecisionRefused(_l("Only a supervisor of the office reassigns work."))
+    _require_supervisor(submission, supervisor)
+    if not to.is_active_account:
+        raise DecisionRefused(_l("This staff member's account is disabled."))
     _queue_of(submission, to)
     before = submission.claimed_by.email if submission.claimed_by else None
     submission.claimed_by_id, submission.claimed_at = to.id, utcnow()
@@ -211,6 +288,96 @@ def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submis
         after={"claimed_by": to.email},
     )
     return submission
+
+
+def return_to_queue(submission_id: int, supervisor: StaffUser) -> Submission:
+    """A supervisor of the office takes a submission back from whoever holds it, for anyone to claim."""
+    submission = _locked(submission_id)
+    _require_supervisor(submission, supervisor)
+    if submission.claimed_by is None:
+        raise DecisionRefused(_l("No one holds this submission."))
+    before = submission.claimed_by.email
+    submission.claimed_by_id = submission.claimed_at = None
+    record_event(
+        "submission.returned_to_queue",
+        record=submission,
+        actor=supervisor,
+        before={"claimed_by": before},
+        after={"claimed_by": None},
+    )
+    return submission
+
+
+def _require_supervisor(submission: Submission, supervisor: StaffUser) -> None:
+    if supervisor.role is not Role.SUPERVISOR or supervisor.office_id not in (None, submission.office_id):
+        raise DecisionRefused(_l("Only a supervisor of the office reassigns work."))
+    if submission.status not in QUEUES:
+        raise DecisionRefused(_l("This submission is not waiting in a queue."))
+
+
+def put_on_hold(submission_id: int, staff: StaffUser, note: str) -> Submission:
+    """Set a claimed submission aside with an internal note: it stays in its queue, out of "Next", unclaimed."""
+    submission = _locked(submission_id)
+    _queue_of(submission, staff)
+    if submission.claimed_by_id != staff.id:
+        raise DecisionRefused(_l("Claim the submission before putting it on hold."))
+    if submission.held_at is not None:
+        raise DecisionRefused(_l("This submission is already on hold."))
+    body = _note_text(note, _l("Say why the submission is on hold."))
+    now = utcnow()
+    submission.held_at, submission.held_by_id = now, staff.id
+    submission.claimed_by_id = submission.claimed_at = None
+    note_row = SubmissionNote(
+        submission_id=submission.id, staff=staff, body=body, is_hold=True, created_at=now
+    )
+    db.session.add(note_row)
+    db.session.flush()
+    record_event("submission.put_on_hold", record=submission, actor=staff, after={"note": note_row.id})
+    return submission
+
+
+def take_off_hold(submission_id: int, staff: StaffUser) -> Submission:
+    """The worker who claims a held submission, or a supervisor of the office, takes it off hold."""
+    submission = _locked(submission_id)
+    if submission.held_at is None:
+        raise DecisionRefused(_l("This submission is not on hold."))
+    if staff.role is Role.SUPERVISOR:
+        _require_supervisor(submission, staff)
+    else:
+        _queue_of(submission, staff)
+        if submission.claimed_by_id != staff.id:
+            raise DecisionRefused(_l("Claim the submission before taking it off hold."))
+    held_by = submission.held_by.email if submission.held_by else None
+    submission.held_at = submission.held_by_id = None
+    record_event("submission.taken_off_hold", record=submission, actor=staff, before={"held_by": held_by})
+    return submission
+
+
+def add_note(submission_id: int, staff: StaffUser, note: str) -> SubmissionNote:
+    """An internal note for colleagues on the submission; counsel never sees it."""
+    submission = _locked(submission_id)
+    if staff.role not in NOTE_WRITERS or staff.office_id not in (None, submission.office_id):
+        raise DecisionRefused(_l("Your role does not write notes on this submission."))
+    if staff.role is Role.DIVISION_MEMBER and staff.division_id != submission.division_id:
+        raise DecisionRefused(_l("Your role does not write notes on this submission."))
+    body = _note_text(note, _l("Write the note first."))
+    note_row = SubmissionNote(submission_id=submission.id, staff=staff, body=body)
+    db.session.add(note_row)
+    db.session.flush()
+    record_event("submission.note_added", record=submission, actor=staff, after={"note": note_row.id})
+    return note_row
+
+
+NOTE_WRITERS = frozenset({Role.CLERK, Role.DIVISION_MEMBER, Role.SUPERVISOR})
+
+
+def _note_text(note: str, missing) -> str:
+    body = note.strip()
+    if not body:
+        raise DecisionRefused(missing)
+    if len(body) > 2000:
+        raise DecisionRefused(_l("A note has at most 2,000 characters."))
+    return body
 
 
 def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: str) -> Submission:

@@ -149,6 +149,9 @@ TEMPLATES: dict[str, MessageTemplate] = {
                 },
                 "reasons": _REASONS[:1],
                 "note": "",
+                # Set when the division decided file by file: each file's outcome and reasons.
+                "partial": False,
+                "files": [],
             },
             label={"en": "Decision of the division", "fr": "Décision de la section"},
         ),
