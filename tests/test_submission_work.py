@@ -320,3 +320,22 @@ def test_the_timeline_shows_claims_releases_holds_notes_reassignments_and_decisi
     assert re.findall(r'data-testid="timeline-([a-z_.]+)"', timeline) == expected
     assert "Interpreter to confirm." in timeline and "Confirmed by phone." in timeline
     assert "Claim left idle: released to the queue" in timeline and "R-TOC" in timeline
+
+
+def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_is_judged_again(app, login_as):
+    submission = with_registry()
+    clerk = login_as("clerk", "western")
+    refused = post(
+        clerk, "/admin/submission/change-kind/", id=submission.id, kind="disclosure", why="Evidence"
+    )
+    assert "Claim the submission before changing it." in refused.get_data(as_text=True)
+    post(clerk, "/admin/registry_queue/claim/", id=submission.id)
+    refused = post(clerk, "/admin/submission/change-kind/", id=submission.id, kind="letter", why="Evidence")
+    assert "Unknown kind of document." in refused.get_data(as_text=True)
+    page = post(
+        clerk, "/admin/submission/change-kind/", id=submission.id, kind="disclosure", why="It is evidence."
+    )
+    db.session.refresh(submission)
+    assert submission.document_kind.value == "disclosure" and submission.deadline_rule is not None
+    timeline = page.get_data(as_text=True).split('data-testid="timeline"')[1]
+    assert "submission.kind_changed" in timeline and "It is evidence." in timeline

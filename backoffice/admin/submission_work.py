@@ -14,6 +14,7 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
+    DocumentKind,
     Reason,
     Role,
     StaffUser,
@@ -75,6 +76,7 @@ def queue_context(submission: Submission, user: StaffUser) -> dict[str, Any]:
         and submission.status is SubmissionStatus.WITH_DIVISION
         and len(submission.attachments) > 1,
         "may_note": user.role in NOTE_WRITERS,
+        "kinds": [(kind.value, kind.label) for kind in DocumentKind] if holds_it else [],
         "reassign_choices": reassign_choices(submission) if supervises else None,
         "lang": _language(),
         "timeline": timeline_of(submission),

@@ -230,6 +230,17 @@ class SubmissionView(ScopedModelView):
         )
         return self._back_to(submission)
 
+    @expose("/change-kind/", methods=("POST",))
+    def change_kind_view(self):
+        """Correct a mis-filed kind of document (rather than reject it); the deadline is judged again."""
+        submission = self._worked_on(WORKERS, "change_kind")
+        kind, why = request.form.get("kind", ""), request.form.get("why", "")
+        apply(
+            lambda: decisions.change_document_kind(submission.id, _staff(), kind, why),
+            _("The kind of document is corrected and its deadline judged again."),
+        )
+        return self._back_to(submission)
+
     @expose("/decide-by-file/", methods=("POST",))
     def decide_by_file_view(self):
         """The division's decision file by file: file-<id> is accept or reject, reason-<id> its reasons."""
