@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser, Submission
-from backoffice.workflows.demo import DEMO_PASSWORD
+from backoffice.workflows.demo import DEMO_PASSWORD, DEMO_SUBMISSIONS
 from tests.conftest import sign_in
 
 
@@ -99,7 +99,7 @@ def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app
         headers={"Authorization": f"Bearer {second['portal_token']}"},
     )
     assert new.get_json() == account["cases"]
-    assert db.session.scalar(select(func.count()).select_from(Submission)) == 4  # demo submissions, once
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == len(DEMO_SUBMISSIONS)  # demo submissions, once
 
 
 def test_seed_demo_is_refused_in_production(app):

@@ -299,6 +299,15 @@ DEMO_SUBMISSIONS = [
     ),
     ("written_submission", "Notice of appeal", lambda: sample_pdfs.notice_of_appeal("fr")),
     (
+        "disclosure",
+        "Disclosure in three files",  # for the division's decision file by file
+        lambda: [
+            ("psychological-report.pdf", sample_pdfs.disclosure_bundle([("Psychological report", 5)])),
+            ("police-report.pdf", sample_pdfs.disclosure_bundle([("Police report", 3)])),
+            ("news-articles.pdf", sample_pdfs.disclosure_bundle([("News articles", 4)])),
+        ],
+    ),
+    (
         "application",
         "Change of address",
         lambda: sample_pdfs.form_document(
@@ -322,9 +331,14 @@ def _create_demo_submissions() -> None:
         .order_by(Case.id)
     ).all()
     for (kind, subject, make), case in zip(DEMO_SUBMISSIONS, cases * 2, strict=False):
-        incoming = store.receive()
-        incoming.write(make())
-        kept = [KeptAttachment(f"{subject.lower().replace(' ', '-')}.pdf", incoming.keep())]
+        files = make()
+        if isinstance(files, bytes):
+            files = [(f"{subject.lower().replace(' ', '-')}.pdf", files)]
+        kept = []
+        for filename, content in files:
+            incoming = store.receive()
+            incoming.write(content)
+            kept.append(KeptAttachment(filename, incoming.keep()))
         account = db.session.scalar(
             select(PortalAccount).where(PortalAccount.counsel_id == case.counsel_of_record[0].counsel_id)
         )
