@@ -265,6 +265,10 @@ def test_screening_moves_a_submission_to_registry_with_its_results(app, token, r
     codes = {(result.attachment_id, result.code): result.outcome for result in submission.check_results}
     assert codes[(second.id, "notice_of_appeal")] is CheckOutcome.FAILURE
     assert codes[(None, "proof_of_service")] is CheckOutcome.FAILURE  # RPD disclosure, no proof declared
+    # The queues read the counts kept on the submission.
+    outcomes = list(codes.values())
+    assert submission.failed_checks == outcomes.count(CheckOutcome.FAILURE) >= 2
+    assert submission.warning_checks == outcomes.count(CheckOutcome.WARNING)
     actions = db.session.scalars(
         select(AuditEvent.action).where(
             AuditEvent.record_id == str(submission.id), AuditEvent.record_type == "submissions"
