@@ -339,3 +339,54 @@ def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_is_judged_again(app,
     assert submission.document_kind.value == "disclosure" and submission.deadline_rule is not None
     timeline = page.get_data(as_text=True).split('data-testid="timeline"')[1]
     assert "submission.kind_changed" in timeline and "It is evidence." in timeline
+
+
+def rejected(submission):
+    clerk = create_staff("clerk", submission.office.code)
+    decisions.claim(submission.id, clerk)
+    decisions.decide(submission.id, clerk, False, ["R-TOC"])
+    db.session.commit()
+    return submission
+
+
+def resubmit(earlier):
+    account = earlier.portal_account
+    account.case = earlier.case  # what create_filer gives
+    later = create_submission(account, resubmission_of=earlier.public_id)
+    for transition in ("start_screening", "finish_screening"):
+        submissions.fire(later, transition)
+    db.session.commit()
+    return later
+
+
+def statements_for(client, url: str) -> int:
+    from sqlalchemy import event
+
+    count = [0]
+
+    def counted(*_args) -> None:
+        count[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count[0]
+
+
+def test_the_resubmission_chain_shows_every_link_in_order_in_a_fixed_number_of_statements(app, login_as):
+    first = rejected(with_registry())
+    second = resubmit(first)
+    clerk = login_as("clerk", "western")
+    short = statements_for(clerk, DETAILS.format(first.id))
+    third = resubmit(rejected(second))
+    fourth = resubmit(rejected(third))
+
+    for shown in (first, third, fourth):
+        html = clerk.get(DETAILS.format(shown.id)).get_data(as_text=True)
+        chain = html.split('data-testid="resubmission-chain"')[1].split("</ol>")[0]
+        links = re.findall(r"details/\?id=(\d+)", chain)
+        expected = [item.id for item in (first, second, third, fourth) if item.id != shown.id]
+        assert [int(link) for link in links] == expected and "This submission" in chain
+    assert statements_for(clerk, DETAILS.format(first.id)) == short

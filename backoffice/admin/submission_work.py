@@ -9,7 +9,8 @@ from typing import Any
 from flask import flash
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import literal, select, union
+from sqlalchemy.orm import aliased
 
 from backoffice.extensions import db
 from backoffice.models import (
@@ -189,15 +190,32 @@ def previous_submissions(submission: Submission, user: StaffUser) -> list[Submis
 
 
 def resubmission_chain(submission: Submission, limit: int = 20) -> list[Submission]:
-    """The first submission, each resubmission in turn, and this one among them; [] when it stands alone."""
-    chain = [submission]
-    while chain[0].resubmission_of is not None and len(chain) < limit:
-        chain.insert(0, chain[0].resubmission_of)
-    while len(chain) < limit:
-        following = db.session.scalar(
-            select(Submission).where(Submission.resubmission_of_id == chain[-1].id).order_by(Submission.id)
-        )
-        if following is None:
-            break
-        chain.append(following)
-    return chain if len(chain) > 1 else []
+    """The submissions this one replaced and those that replaced it, in the order they came, this one among
+    them; [] when it stands alone. Two recursive walks in one statement, however long the chain."""
+    earlier = (
+        select(Submission.id, Submission.resubmission_of_id, literal(1).label("depth"))
+        .where(Submission.id == submission.id)
+        .cte("earlier", recursive=True)
+    )
+    parent = aliased(Submission)
+    earlier = earlier.union_all(
+        select(parent.id, parent.resubmission_of_id, earlier.c.depth + 1)
+        .join(earlier, parent.id == earlier.c.resubmission_of_id)
+        .where(earlier.c.depth < limit)
+    )
+    later = (
+        select(Submission.id, literal(1).label("depth"))
+        .where(Submission.id == submission.id)
+        .cte("later", recursive=True)
+    )
+    child = aliased(Submission)
+    later = later.union_all(
+        select(child.id, later.c.depth + 1)
+        .join(later, child.resubmission_of_id == later.c.id)
+        .where(later.c.depth < limit)
+    )
+    related = union(select(earlier.c.id), select(later.c.id)).subquery()
+    chain = db.session.scalars(
+        select(Submission).where(Submission.id.in_(select(related.c.id))).order_by(Submission.id)
+    ).all()
+    return list(chain) if len(chain) > 1 else []
