@@ -22,21 +22,26 @@ from sqlalchemy.orm import joinedload
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import StaffPage, refuse
+from backoffice.admin.submission_work import apply
 from backoffice.extensions import db
 from backoffice.models import (
     Case,
     Counsel,
     DocumentKind,
     Role,
+    SavedFilter,
     StaffUser,
     Submission,
     SubmissionStatus,
     Timeliness,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import access, decisions
+from backoffice.workflows import access, bulk_decisions, decisions, saved_filters
+from backoffice.workflows.audit import record_event_now
+from backoffice.workflows.bulk_decisions import SelectionRefused
 from backoffice.workflows.cases import normalise_uci
-from backoffice.workflows.decisions import QUEUES, DecisionRefused
+from backoffice.workflows.decisions import QUEUES
+from backoffice.workflows.saved_filters import SavedFilterRefused
 from backoffice.workflows.timeliness import EASTERN
 
 PAGE_SIZE = 50
@@ -201,13 +206,22 @@ class QueueView(StaffPage):
         if current_user.role is not self.worker:
             refuse("role", area=self.area, queue=self.status.value)
 
+    def _filters(self, args: Any = None) -> QueueFilters:
+        """The filters of this request's query string, or of `args` (a saved filter's), normalised."""
+        return QueueFilters.from_args(
+            request.args if args is None else args, access.has_national_scope(_user())
+        )
+
     @expose("/")
     def index(self):
         self._require_viewer()
-        national = access.has_national_scope(current_user)
-        filters = QueueFilters.from_args(request.args, national)
+        user = _user()
+        national = access.has_national_scope(user)
+        filters = self._filters()
         page = max(1, request.args.get("page", 1, type=int))
-        items, pages = queue_page(queue_query(self.status, filters, _user()), page)
+        items, pages = queue_page(queue_query(self.status, filters, user), page)
+        may_work = user.role is self.worker
+        filter_args = filters.as_args()
         return self.render(
             "admin/queue.html",
             title=self.title,
@@ -215,13 +229,25 @@ class QueueView(StaffPage):
             page=page,
             pages=pages,
             filters=filters,
-            filter_args=filters.as_args(),
+            filter_args=filter_args,
             offices=fmt.office_choices() if national else None,
             divisions=fmt.division_choices(),
             kinds=[(kind.value, kind.label) for kind in DocumentKind],
-            may_work=current_user.role is self.worker,
+            may_work=may_work,
             eastern=EASTERN,
+            saved_filters=saved_filters.filters_of(user, self.status.value),
+            current_query=saved_filters.query_string(filter_args),
+            name_length=saved_filters.MAX_NAME_LENGTH,
+            bulk_ids=self._clean_ids(items, user) if may_work else set(),
         )
+
+    def _clean_ids(self, items: list[QueueItem], user: StaffUser) -> set[int]:
+        """The rows that may be accepted together (a checkbox each), from what the page already loaded."""
+        return {
+            item.submission.id
+            for item in items
+            if bulk_decisions.is_clean(item.submission, user, self.status)
+        }
 
     # ----------------------------------------------------------------------------------- actions
 
@@ -236,22 +262,11 @@ class QueueView(StaffPage):
             abort(404)
         return submission_id
 
-    def _apply(self, action, done: str) -> bool:
-        try:
-            action()
-        except DecisionRefused as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return False
-        db.session.commit()
-        flash(done, "success")
-        return True
-
     @expose("/claim/", methods=("POST",))
     def claim_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
-        if self._apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+        if apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(request.referrer or url_for(".index"))
 
@@ -267,7 +282,7 @@ class QueueView(StaffPage):
             flash(_("Nothing left to claim in this queue."), "info")
             return redirect(url_for(".index", **filters.as_args()))
         submission_id = oldest.id
-        if self._apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+        if apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(url_for(".index", **filters.as_args()))
 
@@ -275,9 +290,7 @@ class QueueView(StaffPage):
     def release_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
-        self._apply(
-            lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue.")
-        )
+        apply(lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue."))
         return redirect(url_for("submission.details_view", id=submission_id))
 
     @expose("/decide/", methods=("POST",))
@@ -292,8 +305,123 @@ class QueueView(StaffPage):
             if accepted
             else _("The submission is rejected; counsel is told.")
         )
-        self._apply(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
+        apply(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
         return redirect(url_for("submission.details_view", id=submission_id))
+
+    # ------------------------------------------------------------------------------ saved filters
+
+    def _own_filter(self) -> SavedFilter:
+        """The user's saved filter named by `id`; someone else's is refused, audited, and answered 404."""
+        filter_id = request.values.get("id", type=int)
+        saved = saved_filters.find_filter(filter_id, self.status.value) if filter_id is not None else None
+        if saved is None:
+            abort(404)
+        if not saved_filters.belongs_to(saved, _user()):
+            refuse("not_owner", status=404, record_type="saved_filters", record_id=str(filter_id))
+        return saved
+
+    @expose("/filters/save/", methods=("POST",))
+    def save_filter_view(self) -> ResponseReturnValue:
+        """Save the filter in this URL's query string (normalised), under the name given in the form."""
+        self._require_viewer()
+        filter_args = self._filters().as_args()
+        name = request.form.get("name", "")
+        try:
+            saved, replaced = saved_filters.save_filter(_user(), self.status.value, name, filter_args)
+        except SavedFilterRefused as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for(".index", **filter_args))
+        name = saved.name
+        db.session.commit()
+        if replaced:
+            flash(_("Your filter “%(name)s” now keeps the current filter instead.", name=name), "success")
+        else:
+            flash(_("Your filter “%(name)s” is saved.", name=name), "success")
+        return redirect(url_for(".index", **filter_args))
+
+    @expose("/filters/apply/")
+    def apply_filter_view(self) -> ResponseReturnValue:
+        self._require_viewer()
+        saved = self._own_filter()
+        filters = self._filters(saved_filters.arguments_of(saved))
+        return redirect(url_for(".index", **filters.as_args()))
+
+    @expose("/filters/delete/", methods=("POST",))
+    def delete_filter_view(self) -> ResponseReturnValue:
+        self._require_viewer()
+        saved = self._own_filter()
+        name = saved.name
+        saved_filters.delete_filter(_user(), saved)
+        db.session.commit()
+        flash(_("Your filter “%(name)s” is deleted.", name=name), "success")
+        return redirect(url_for(".index", **self._filters().as_args()))
+
+    # -------------------------------------------------------------------------------- bulk accept
+
+    def _selected_ids(self) -> list[int] | None:
+        try:
+            return bulk_decisions.selected_ids(request.form.getlist("id", type=int))
+        except SelectionRefused as error:
+            flash(str(error.message), "error")
+            return None
+
+    def _audit_out_of_scope(self, submission_ids: list[int]) -> None:
+        """Ids of submissions the user may not see were posted: recorded like any refusal, the rest goes on."""
+        if submission_ids:
+            record_event_now(
+                "permission.refused",
+                after={
+                    "endpoint": request.endpoint,
+                    "path": request.path,
+                    "reason": "out_of_scope",
+                    "record_type": "submissions",
+                    "record_ids": [str(submission_id) for submission_id in submission_ids],
+                },
+            )
+
+    @expose("/bulk/confirm/", methods=("POST",))
+    def bulk_confirm_view(self) -> ResponseReturnValue:
+        """What "Accept selected" would do, to confirm: it changes nothing."""
+        self._require_worker()
+        filter_args = self._filters().as_args()
+        ids = self._selected_ids()
+        if ids is None:
+            return redirect(url_for(".index", **filter_args))
+        selection = bulk_decisions.screen_selection(self.status, ids, _user())
+        page = self._render_bulk(filter_args, selection=selection)
+        self._audit_out_of_scope(selection.out_of_scope)  # after drawing: its commit expires the rows
+        return page
+
+    @expose("/bulk/accept/", methods=("POST",))
+    def bulk_accept_view(self) -> ResponseReturnValue:
+        """Accept the confirmed selection, each submission on its own; the page says what was and was not."""
+        self._require_worker()
+        filter_args = self._filters().as_args()
+        ids = self._selected_ids()
+        if ids is None:
+            return redirect(url_for(".index", **filter_args))
+        result = bulk_decisions.accept_in_bulk(self.status, ids, _user())
+        self._audit_out_of_scope(result.out_of_scope)
+        return self._render_bulk(filter_args, result=result)
+
+    def _render_bulk(
+        self,
+        filter_args: dict[str, Any],
+        selection: bulk_decisions.Selection | None = None,
+        result: bulk_decisions.BulkResult | None = None,
+    ) -> str:
+        action, consequence = bulk_decisions.CONSEQUENCES[self.status]
+        return self.render(
+            "admin/queue_bulk_confirm.html",
+            title=self.title,
+            action=action,
+            consequence=consequence,
+            filter_args=filter_args,
+            eastern=EASTERN,
+            selection=selection,
+            result=result,
+        )
 
 
 class RegistryQueueView(QueueView):
