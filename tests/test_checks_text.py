@@ -593,6 +593,14 @@ def test_two_forms_in_one_pdf_are_a_warning_naming_both() -> None:
     json.dumps(result.details)
 
 
+def test_scanned_or_blank_pages_announce_no_subject() -> None:
+    leads = ["", "Notice of change of address\nFile TB5-12345", "   \n  ", "New address: 123 Main Street"]
+
+    result = check_one_subject(document(pages_with_leads(leads)), context("application"))
+
+    assert result.outcome == Outcome.PASS
+
+
 def test_the_same_title_repeated_on_many_pages_counts_once() -> None:
     result = check_one_subject(
         document(pages_with_leads(["BASIS OF CLAIM FORM\nTB5-12345"] * 12)), context("division_form")

@@ -124,6 +124,8 @@ def subjects(document: DocumentFacts) -> dict[Title, list[int]]:
     found: dict[str, tuple[Title, set[int]]] = {}
     for number, text in tops:
         lines = [line for line in text.splitlines() if line.strip()][:TOP_LINES]
+        if not lines:  # a scanned or blank page announces nothing
+            continue
         for line, next_line in zip(lines, [*lines[1:], ""], strict=True):
             if title := subject_of(line, next_line):
                 found.setdefault(subject_key(title), (title, set()))[1].add(number)
