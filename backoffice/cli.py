@@ -21,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(import_cases)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(seed_volume)
     app.cli.add_command(worker)
     app.cli.add_command(portal_clients)
 
@@ -155,6 +156,42 @@ def seed_demo(as_json: bool) -> None:
         click.echo(
             f"  {person['email']:<40} {person['role']:<16} {person['office']:<9} {person['division'] or ''}"
         )
+
+
+@click.command("seed-volume")
+@click.option("--submissions", default=200_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--counsel", default=20_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--cases", default=60_000, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the random generator, to make the same data again."
+)
+@click.option("--add", is_flag=True, help="Add to the volume data already loaded (refused without it).")
+def seed_volume(submissions: int, counsel: int, cases: int, seed: int | None, add: bool) -> None:
+    """Load realistic volume data, to measure the screens.
+
+    Counsel (most with a portal account and a registration), cases in every office and division with their
+    counsel of record, and submissions over the last two years with their attachments' metadata, check
+    results, decisions, notes and audit events: old ones decided, recent ones waiting in the queues.
+
+    Staff of every role in every office are created under @volume.irb-backoffice.example; they all sign in
+    with the password Volume-password-2026. Refused in production, and refused when volume data is already
+    loaded unless --add is given: --add adds the counsel, cases and submissions asked for (give --counsel 0
+    --cases 0 to add only submissions, filed on the cases already there). The same --seed gives the same
+    data, with times counted back from now.
+    """
+    from backoffice.workflows.volume import VolumeRefused, VolumeRequest, load_volume
+
+    request = VolumeRequest(submissions=submissions, counsel=counsel, cases=cases, seed=seed, add=add)
+    try:
+        summary = load_volume(request, progress=click.echo)
+    except VolumeRefused as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    rows = ", ".join(f"{table} {count:,}" for table, count in summary["rows"].items())
+    click.echo(f"Done in {summary['seconds']} s (seed {summary['seed']}). Rows written: {rows}.")
+    click.echo(f"Volume staff (password for all: {summary['password']}), for example:")
+    for person in summary["staff"]:
+        click.echo(f"  {person['email']:<56} {person['role']:<16} {person['office']:<9} {person['division']}")
 
 
 @click.command("worker")

@@ -1,9 +1,12 @@
 """Measure on this machine: case import throughput and message delivery through the real worker,
 the cases list and export for a clerk, the cost of a sign-in, a 5 x 50 MB upload through the API, and the
-screening of large generated disclosures.
+screening of large generated disclosures; then the work queues, the submission page and the supervisor
+dashboard at 2,000 and 200,000 submissions (benchmarks/queues.py).
 
 Uses a fresh SQLite database and an embedded Redis in a temporary folder, or BENCH_DATABASE_URL /
-BENCH_REDIS_URL when set (e.g. PostgreSQL). Prints one line per figure.
+BENCH_REDIS_URL when set (e.g. PostgreSQL). The queue benchmark needs PostgreSQL: it drops and creates
+BENCH_DATABASE_URL's database (default irb_bench on 127.0.0.1), after the others are done. Prints one line
+per figure.
 """
 
 import csv
@@ -22,6 +25,7 @@ from sqlalchemy import select
 from backoffice import create_app
 from backoffice.extensions import db
 from backoffice.workflows.case_import import COLUMNS, start_case_import
+from benchmarks.queues import main as bench_queues
 from benchmarks.screening import bench_screening, bench_upload
 from config import DevelopmentConfig
 
@@ -56,6 +60,7 @@ def main() -> None:
         bench_screening(folder)
         if redis_server is not None:
             redis_server.shutdown()
+    bench_queues()
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -97,6 +98,15 @@ class SubmissionView(ScopedModelView):
 
     def scope(self, query):
         return access.scope_submissions(query, current_user)
+
+    def get_query(self):
+        """With the deadline's rule and the replaced submission, so that a page issues the same statements
+        whatever the submission holds."""
+        return (
+            super()
+            .get_query()
+            .options(joinedload(Submission.deadline_rule), joinedload(Submission.resubmission_of))
+        )
 
     def render(self, template, **kwargs):
         record = kwargs.get("model")

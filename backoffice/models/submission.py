@@ -143,7 +143,7 @@ class Submission(db.Model):
     purpose: Mapped[str] = mapped_column(String(40), default="")
     subject: Mapped[str] = mapped_column(String(500))
     proof_of_service: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     status: Mapped[SubmissionStatus] = mapped_column(
         str_enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.RECEIVED
     )
@@ -295,6 +295,7 @@ class Decision(db.Model):
     """Registry's or the division's decision on a submission, with its reasons and a note to counsel."""
 
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_office_decided", "office_id", "decided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
@@ -303,6 +304,11 @@ class Decision(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The submission's office, division and received time when it was decided, so that supervisors'
+    # figures over recent decisions read one index range instead of joining every submission.
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    division_id: Mapped[int] = mapped_column(ForeignKey("divisions.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     staff: Mapped[StaffUser] = relationship(lazy="joined")
     reasons: Mapped[list[Reason]] = relationship(

@@ -193,6 +193,9 @@ def _record_decision(
     note = note.strip()[:2000]
     decision = Decision(
         submission_id=submission.id,
+        office_id=submission.office_id,
+        division_id=submission.division_id,
+        received_at=submission.received_at,
         made_by=used_by,
         accepted=accepted,
         note=note or None,
