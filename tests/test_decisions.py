@@ -2,6 +2,7 @@
 
 import io
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -90,18 +91,28 @@ def on_postgresql(app) -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def race(app, action, staff_ids: list[int]) -> list[str]:
-    """Run `action(staff)` for each staff member at the same moment, each in its own session."""
+def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[str]:
+    """Run `action(staff)` for each staff member at the same moment, each in its own session.
+
+    With `loaded`, each session first reads that submission, as the submission page does before it acts;
+    then the first keeps its lock a moment, while the others ask for the row.
+    """
     from backoffice.models import StaffUser
 
     barrier, outcomes = threading.Barrier(len(staff_ids)), []
 
-    def attempt(staff_id: int) -> None:
+    def attempt(position: int, staff_id: int) -> None:
         with app.app_context():
             staff = db.session.get(StaffUser, staff_id)
+            # Kept in hand like the page's own copy (the session's identity map only holds it weakly).
+            page_copy = db.session.get(Submission, loaded) if loaded is not None else None
             barrier.wait()
             try:
+                if loaded is not None:
+                    time.sleep(0.3 * position)
                 action(staff)
+                if page_copy is not None and position == 0:
+                    time.sleep(0.8)
                 db.session.commit()
                 outcomes.append("won")
             except DecisionRefused:
@@ -110,7 +121,10 @@ def race(app, action, staff_ids: list[int]) -> list[str]:
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=attempt, args=(staff_id,)) for staff_id in staff_ids]
+    threads = [
+        threading.Thread(target=attempt, args=(position, staff_id))
+        for position, staff_id in enumerate(staff_ids)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -281,3 +295,44 @@ def test_a_mis_filed_kind_of_document_is_corrected_and_its_deadline_judged_again
     assert submission.document_kind is DocumentKind.DISCLOSURE and submission.timeliness is Timeliness.LATE
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submission.kind_changed"))
     assert event.before == {"document_kind": "written_submission"}
+
+
+def test_a_decision_posted_twice_from_a_page_that_read_the_submission_is_recorded_once(app):
+    if not on_postgresql(app):
+        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
+    submission = with_registry()
+    clerk = create_staff("clerk", "western")
+    decisions.claim(submission.id, clerk)
+    db.session.commit()
+
+    def decide(staff):
+        decisions.decide(submission.id, staff, False, ["R-PROCEDURE"])
+
+    assert race(app, decide, [clerk.id, clerk.id], loaded=submission.id) == ["refused", "won"]
+    db.session.expire_all()
+    assert len(db.session.get(Submission, submission.id).decisions) == 1
+    rejections = select(Notification).where(Notification.template == "submission_rejected")
+    assert len(db.session.scalars(rejections).all()) == 1
+
+
+def test_a_hold_racing_a_decision_never_leaves_a_decided_submission_on_hold(app):
+    if not on_postgresql(app):
+        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
+    submission = with_registry()
+    clerk = create_staff("clerk", "western")
+    decisions.claim(submission.id, clerk)
+    db.session.commit()
+    turns, turn_lock = iter(["accept", "hold"]), threading.Lock()
+
+    def accept_or_hold(staff):
+        with turn_lock:
+            turn = next(turns)
+        if turn == "hold":
+            decisions.put_on_hold(submission.id, staff, "Waiting")
+        else:
+            decisions.decide(submission.id, staff, True, [])
+
+    assert race(app, accept_or_hold, [clerk.id, clerk.id], loaded=submission.id) == ["refused", "won"]
+    db.session.expire_all()
+    settled = db.session.get(Submission, submission.id)
+    assert settled.status is SubmissionStatus.WITH_DIVISION and settled.held_at is None

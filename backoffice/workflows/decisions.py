@@ -50,13 +50,18 @@ class DecisionRefused(Exception):
     """A refusal for the staff member, in both languages (`message` is a lazy string)."""
 
     def __init__(self, message) -> None:
+        # Made a plain string now, in the reader's language: a lazy string would pass as safe HTML.
         super().__init__(str(message))
-        self.message = message
+        self.message = str(message)
 
 
 def _locked(submission_id: int) -> Submission:
     submission = db.session.scalar(
-        select(Submission).where(Submission.id == submission_id).with_for_update(of=Submission)
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update(of=Submission)
+        # Read again under the lock, even when this session loaded the row before (the page did).
+        .execution_options(populate_existing=True)
     )
     if submission is None:
         raise DecisionRefused(_l("This submission does not exist."))
