@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, Language, Notification, Submission, SubmissionStatus
+from backoffice.models import AuditEvent, CheckOutcome, Language, Notification, Submission, SubmissionStatus
 from backoffice.models.types import utcnow
 from backoffice.workflows import decisions, submissions
 from backoffice.workflows.decisions import DecisionRefused
@@ -20,6 +20,7 @@ def with_registry(office: str = "western", division: str = "RPD", **case_fields)
     submission = create_submission(create_filer(office, division, **case_fields))
     for transition in ("start_screening", "finish_screening"):
         submissions.fire(submission, transition)
+    submission.screening_outcome = CheckOutcome.PASS  # as screening leaves it, with no result stored
     db.session.commit()
     return submission
 

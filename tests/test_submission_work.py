@@ -10,8 +10,10 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import (
     AttachmentDecision,
+    AuditEvent,
     Language,
     Notification,
+    Submission,
     SubmissionNote,
     SubmissionStatus,
 )
@@ -322,7 +324,9 @@ def test_the_timeline_shows_claims_releases_holds_notes_reassignments_and_decisi
     assert "Claim left idle: released to the queue" in timeline and "R-TOC" in timeline
 
 
-def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_is_judged_again(app, login_as):
+def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_and_checks_are_judged_again(
+    app, login_as, run_worker
+):
     submission = with_registry()
     clerk = login_as("clerk", "western")
     refused = post(
@@ -339,6 +343,19 @@ def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_is_judged_again(app,
     assert submission.document_kind.value == "disclosure" and submission.deadline_rule is not None
     timeline = page.get_data(as_text=True).split('data-testid="timeline"')[1]
     assert "submission.kind_changed" in timeline and "It is evidence." in timeline
+    # The reason is an internal note: the audit log keeps its id, not the words.
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submission.kind_changed"))
+    assert "It is evidence." not in str(event.after) and event.after["note"]
+    # The checks depend on the kind: they run again, and meanwhile the submission is not "clean".
+    assert submission.screening_outcome is None
+    run_worker()
+    submission = db.session.get(Submission, submission.id)
+    assert submission.screening_outcome is not None and submission.status is SubmissionStatus.WITH_REGISTRY
+    codes = {result.code for result in submission.check_results}
+    assert "table_of_contents" in codes  # a disclosure's check, which a written submission does not get
+    assert submission.failed_checks == sum(r.outcome.value == "failure" for r in submission.check_results)
+    html = clerk.get(DETAILS.format(submission.id)).get_data(as_text=True)
+    assert 'data-testid="timeline-submission.checked_again"' in html
 
 
 def rejected(submission):
@@ -390,3 +407,16 @@ def test_the_resubmission_chain_shows_every_link_in_order_in_a_fixed_number_of_s
         expected = [item.id for item in (first, second, third, fourth) if item.id != shown.id]
         assert [int(link) for link in links] == expected and "This submission" in chain
     assert statements_for(clerk, DETAILS.format(first.id)) == short
+
+
+def test_the_sweep_queues_again_checks_that_redis_lost(app):
+    from backoffice import queue
+    from backoffice.workflows import screening
+
+    submission = with_registry()
+    submission.screening_outcome = None  # a correction whose job was lost
+    db.session.commit()
+    assert not queue.job_is_waiting_or_running(screening.recheck_job_id(submission.id))
+    assert submission.id in screening.requeue_lost_screenings()
+    assert queue.job_is_waiting_or_running(screening.recheck_job_id(submission.id))
+    assert submission.id not in screening.requeue_lost_screenings()  # its job waits: nothing more

@@ -67,6 +67,7 @@ def queue_context(submission: Submission, user: StaffUser) -> dict[str, Any]:
             select(Reason).where(Reason.used_by == queue[1], Reason.active.is_(True)).order_by(Reason.code)
         ).all()
     held = submission.held_at is not None
+    notes = notes_of(submission)
     return {
         "queue_endpoint": QUEUE_ENDPOINTS.get(submission.status) if may_work else None,
         "accept_label": ACCEPT_LABELS.get(submission.status),
@@ -80,7 +81,8 @@ def queue_context(submission: Submission, user: StaffUser) -> dict[str, Any]:
         "kinds": [(kind.value, kind.label) for kind in DocumentKind] if holds_it else [],
         "reassign_choices": reassign_choices(submission) if supervises else None,
         "lang": _language(),
-        "timeline": timeline_of(submission),
+        "timeline": timeline_of(submission, {note.id: note.body for note in notes}),
+        "hold_note": next((note for note in reversed(notes) if note.is_hold), None) if held else None,
         "previous_submissions": previous_submissions(submission, user),
         "resubmission_chain": resubmission_chain(submission),
     }
@@ -115,7 +117,8 @@ EVENT_LABELS = {
     "submission.put_on_hold": _l("Put on hold"),
     "submission.taken_off_hold": _l("Taken off hold"),
     "submission.note_added": _l("Internal note"),
-    "submission.kind_changed": _l("Kind of document corrected"),
+    "submission.kind_changed": _l("Kind of document corrected; checks run again"),
+    "submission.checked_again": _l("Automated checks run again"),
     "submission.received_time_corrected": _l("Received time corrected"),
     "submission.accept_to_division": _l("Accepted by registry and sent to the division"),
     "submission.reject_by_registry": _l("Rejected by registry; counsel asked to resubmit"),
@@ -136,20 +139,14 @@ class TimelineEntry:
     note: str = ""
 
 
-def timeline_of(submission: Submission, limit: int = 500) -> list[TimelineEntry]:
-    """The submission's audit events in order, with the text of its internal notes: two statements."""
+def timeline_of(submission: Submission, notes: dict[int, str], limit: int = 500) -> list[TimelineEntry]:
+    """The submission's latest audit events in order, with the text of its internal notes."""
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.record_type == "submissions", AuditEvent.record_id == str(submission.id))
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
-    notes = {
-        note.id: note.body
-        for note in db.session.scalars(
-            select(SubmissionNote).where(SubmissionNote.submission_id == submission.id)
-        )
-    }
     return [
         TimelineEntry(
             at=event.occurred_at,
@@ -157,12 +154,20 @@ def timeline_of(submission: Submission, limit: int = 500) -> list[TimelineEntry]
             text=str(EVENT_LABELS.get(event.action, event.action)),
             by=event.actor.full_name if event.actor else event.actor_label,
             details=_timeline_details(event),
-            note=notes.get((event.after or {}).get("note"), "")
-            if event.action.endswith(("note_added", "on_hold"))
-            else "",
+            note=notes.get((event.after or {}).get("note"), ""),
         )
-        for event in events
+        for event in reversed(events)
     ]
+
+
+def notes_of(submission: Submission) -> list[SubmissionNote]:
+    return list(
+        db.session.scalars(
+            select(SubmissionNote)
+            .where(SubmissionNote.submission_id == submission.id)
+            .order_by(SubmissionNote.id)
+        )
+    )
 
 
 def _timeline_details(event: AuditEvent) -> dict[str, Any]:

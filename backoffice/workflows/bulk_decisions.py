@@ -26,6 +26,7 @@ NOT_IN_QUEUE = _l("This submission is not in your queue.")
 NO_LONGER_WAITING = _l("It no longer waits in this queue.")
 HAS_FAILED_CHECKS = _l("Some of its checks failed: open it and decide on it alone.")
 ON_HOLD = _l("It is on hold.")
+CHECKS_RUNNING = _l("Its automated checks are running again.")
 
 # What accepting does in each queue, said on the confirmation screen.
 CONSEQUENCES = {
@@ -87,6 +88,8 @@ def why_not_clean(submission: Submission, staff: StaffUser, status: SubmissionSt
     """Why the submission cannot be accepted with others from this queue, or None when it can."""
     if submission.status is not status:
         return NO_LONGER_WAITING
+    if submission.screening_outcome is None:
+        return CHECKS_RUNNING
     if submission.failed_checks:
         return HAS_FAILED_CHECKS
     if submission.held_at is not None:

@@ -391,7 +391,7 @@ def _note_text(note: str, missing) -> str:
 def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: str) -> Submission:
     """Correct a mis-filed kind of document rather than reject it; the deadline is judged again. Audited."""
     from backoffice.models import DocumentKind
-    from backoffice.workflows import timeliness
+    from backoffice.workflows import screening, timeliness
 
     submission = _locked(submission_id)
     _queue_of(submission, staff)
@@ -401,22 +401,22 @@ def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: s
         new_kind = DocumentKind(kind)
     except ValueError:
         raise DecisionRefused(_l("Unknown kind of document.")) from None
-    if not why.strip():
-        raise DecisionRefused(_l("Say why the kind of document changes."))
+    why = _note_text(why, _l("Say why the kind of document changes."))
     before = submission.document_kind
     rule = timeliness.find_rule(submission.division_id, new_kind, submission.purpose)
     deadline = timeliness.judge(rule, submission.hearing_on, submission.received_at, submission.office.zone)
     submission.document_kind, submission.deadline_rule = new_kind, rule
     submission.deadline_on, submission.timeliness = deadline.last_day, deadline.timeliness
+    # Why, in the staff's words, is an internal note: the append-only audit log keeps only its id.
+    note = SubmissionNote(submission_id=submission.id, staff=staff, body=why)
+    db.session.add(note)
+    db.session.flush()
     record_event(
         "submission.kind_changed",
         record=submission,
         actor=staff,
         before={"document_kind": before.value},
-        after={
-            "document_kind": new_kind.value,
-            "why": why.strip()[:500],
-            "timeliness": deadline.timeliness.value,
-        },
+        after={"document_kind": new_kind.value, "note": note.id, "timeliness": deadline.timeliness.value},
     )
+    screening.queue_check_again(submission)  # the checks depend on the kind of document
     return submission

@@ -96,7 +96,46 @@ def reading_settings() -> ReadingSettings:
     )
 
 
+RECHECK_JOB = "jobs.screening.check_again"
+WAITING_IN_QUEUES = (SubmissionStatus.WITH_REGISTRY, SubmissionStatus.WITH_DIVISION)
+
+
+def recheck_job_id(submission_id: int) -> str:
+    return f"check-again-{submission_id}"
+
+
+def queue_check_again(submission: Submission) -> None:
+    """Run the checks again once this transaction commits (the kind of document was corrected): until they
+    finish the submission shows its checks as running, and it cannot be accepted with others."""
+    submission.screening_outcome = None
+    submission.screening_finished_at = None
+    queue.enqueue_after_commit(RECHECK_JOB, submission.id, job_id=recheck_job_id(submission.id))
+
+
+def check_again(submission_id: int) -> CheckOutcome | None:
+    """The checks of a submission waiting in a queue, run again on every file; its place does not change."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.status not in WAITING_IN_QUEUES:
+        return None
+    context = check_context(submission)
+    for attachment in submission.attachments:
+        screen_attachment(attachment, context)
+        db.session.commit()
+    _store_outcome(submission, context)
+    record_event(
+        "submission.checked_again", record=submission, after={"outcome": submission.screening_outcome.value}
+    )
+    db.session.commit()
+    return submission.screening_outcome
+
+
 def _finish(submission: Submission, context: CheckContext) -> None:
+    _store_outcome(submission, context)
+    submissions.fire(submission, "finish_screening", outcome=submission.screening_outcome.value)
+
+
+def _store_outcome(submission: Submission, context: CheckContext) -> None:
+    """The submission-wide checks, then the worst outcome and the counts of failures and warnings."""
     db.session.execute(
         delete(CheckResultRecord).where(
             CheckResultRecord.submission_id == submission.id, CheckResultRecord.attachment_id.is_(None)
@@ -117,7 +156,6 @@ def _finish(submission: Submission, context: CheckContext) -> None:
     submission.failed_checks = outcomes.count(CheckOutcome.FAILURE)
     submission.warning_checks = outcomes.count(CheckOutcome.WARNING)
     submission.screening_finished_at = utcnow()
-    submissions.fire(submission, "finish_screening", outcome=submission.screening_outcome.value)
 
 
 def _record(submission_id: int, attachment_id: int | None, result: CheckResult) -> CheckResultRecord:
@@ -146,6 +184,14 @@ def requeue_lost_screenings() -> list[int]:
     waiting = select(Submission).where(
         Submission.status.in_([SubmissionStatus.RECEIVED, SubmissionStatus.SCREENING])
     )
+    for submission_id in db.session.scalars(
+        select(Submission.id).where(
+            Submission.status.in_(WAITING_IN_QUEUES), Submission.screening_outcome.is_(None)
+        )
+    ).all():  # checks to run again after a correction, whose job Redis lost
+        if not queue.job_is_waiting_or_running(recheck_job_id(submission_id)):
+            queue.enqueue_after_commit(RECHECK_JOB, submission_id, job_id=recheck_job_id(submission_id))
+            requeued.append(submission_id)
     for submission in db.session.scalars(waiting).all():
         job_id = submissions.screening_job_id(submission.id)
         if queue.job_is_waiting_or_running(job_id):
