@@ -1,6 +1,7 @@
 """The work queues through their pages: what each lists, the claims, and decisions from the submission page."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import event, select
 
@@ -225,3 +226,12 @@ def test_the_inline_pdf_view_is_sandboxed_audited_and_only_in_scope(app, login_a
     central = login_as("clerk", "central")
     assert central.get(f"/admin/submission/attachment/view/?id={submission.id}&position=1").status_code == 404
     assert clerk.get(f"/admin/submission/attachment/view/?id={submission.id}&position=9").status_code == 404
+
+
+def test_the_age_filter_keeps_what_was_received_at_least_so_many_days_ago(app, login_as):
+    old, recent = with_registry(), with_registry()
+    old.received_at = old.received_at - timedelta(days=5)
+    db.session.commit()
+    clerk = login_as("clerk", "western")
+    assert rows_of(clerk.get(f"{QUEUE}?older_than=3").get_data(as_text=True)) == [old.id]
+    assert rows_of(clerk.get(f"{QUEUE}?older_than=0").get_data(as_text=True)) == [old.id, recent.id]

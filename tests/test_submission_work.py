@@ -69,6 +69,9 @@ def test_a_held_submission_stays_in_the_queue_out_of_next_with_its_note(app, log
 
     queue = clerk.get("/admin/registry_queue/?held=yes").get_data(as_text=True)
     assert f'data-submission="{held.id}"' in queue and f'data-submission="{waiting.id}"' not in queue
+    assert 'data-testid="on-hold-badge"' in queue and '<option value="yes" selected>' in queue
+    queue = clerk.get("/admin/registry_queue/?held=no").get_data(as_text=True)
+    assert f'data-submission="{held.id}"' not in queue and f'data-submission="{waiting.id}"' in queue
     # Next skips the held one, although it is older.
     opened = post(clerk, "/admin/registry_queue/next/")
     assert opened.request.args["id"] == str(waiting.id)
@@ -171,7 +174,7 @@ def test_a_supervisor_returns_a_claimed_submission_to_the_queue_or_hands_it_to_a
 
     elsewhere = create_staff("clerk", "central")
     refused = post(supervisor, "/admin/submission/reassign/", id=submission.id, to=elsewhere.id)
-    assert "This submission is not in your queue." in refused.get_data(as_text=True)
+    assert f"{elsewhere.full_name} does not work this queue in this office." in refused.get_data(as_text=True)
     colleague.is_active_account = False
     db.session.commit()
     refused = post(supervisor, "/admin/submission/reassign/", id=submission.id, to=colleague.id)

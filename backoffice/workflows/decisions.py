@@ -285,7 +285,12 @@ def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submis
     _require_supervisor(submission, supervisor)
     if not to.is_active_account:
         raise DecisionRefused(_l("This staff member's account is disabled."))
-    _queue_of(submission, to)
+    try:
+        _queue_of(submission, to)
+    except DecisionRefused:
+        raise DecisionRefused(
+            _l("%(name)s does not work this queue in this office.", name=to.full_name)
+        ) from None
     before = submission.claimed_by.email if submission.claimed_by else None
     submission.claimed_by_id, submission.claimed_at = to.id, utcnow()
     record_event(
@@ -318,7 +323,7 @@ def return_to_queue(submission_id: int, supervisor: StaffUser) -> Submission:
 
 def _require_supervisor(submission: Submission, supervisor: StaffUser) -> None:
     if supervisor.role is not Role.SUPERVISOR or supervisor.office_id not in (None, submission.office_id):
-        raise DecisionRefused(_l("Only a supervisor of the office reassigns work."))
+        raise DecisionRefused(_l("Only a supervisor of the submission's office does this."))
     if submission.status not in QUEUES:
         raise DecisionRefused(_l("This submission is not waiting in a queue."))
 
