@@ -215,3 +215,46 @@ def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser)
     assert "R-TOC" in page.get_by_test_id("decisions").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "registry-queue.png"), full_page=True)
+
+
+def test_a_supervisor_follows_a_dashboard_figure_to_its_list_and_exports_it(app, live_server, browser):
+    import csv
+
+    from tests.test_dashboard import decide, noon, waiting
+
+    supervisor = create_staff("supervisor", "western", full_name="Sam Supervisor")
+    clerk = create_staff("clerk", "western")
+    first, second = waiting(), waiting()
+    decide(first, clerk, False, ["R-TOC"], at=noon(1))
+    decide(second, clerk, False, ["R-TOC", "R-PAGES"], at=noon(1))
+    late = waiting(days=5)  # over the registry's 2-day target
+    page = browser.new_page(locale="en-CA", accept_downloads=True)
+    page.goto(f"{live_server}/admin/dashboard/")
+    page.get_by_label("Email").fill(supervisor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server}/admin/dashboard/**")
+    assert page.get_by_test_id("figure-with_registry-over_target").inner_text() == "1"
+    assert page.get_by_test_id("chart-decisions-with_registry").is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    page.get_by_test_id("figure-with_registry-over_target").click()
+    page.wait_for_url(f"{live_server}/admin/registry_queue/**")
+    assert [row.get_attribute("data-submission") for row in page.get_by_test_id("queue-row").all()] == [
+        str(late.id)
+    ]
+    page.go_back()
+    page.get_by_test_id("figure-reason-with_registry-R-TOC").click()
+    page.wait_for_url(f"{live_server}/admin/dashboard/decisions/**")
+    assert page.get_by_test_id("list-total").inner_text() == "2 rows"
+    with page.expect_download() as started:
+        page.get_by_test_id("export-decisions").click()
+    download = started.value
+    filename = download.suggested_filename
+    assert filename.startswith("decisions-") and filename.endswith(".csv")
+    with open(download.path(), encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][0] == "File number"
+    assert {row[0] for row in rows[1:]} == {first.case.file_number, second.case.file_number}
+    assert all("R-TOC" in row[9] for row in rows[1:])

@@ -99,7 +99,9 @@ def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app
         headers={"Authorization": f"Bearer {second['portal_token']}"},
     )
     assert new.get_json() == account["cases"]
-    assert db.session.scalar(select(func.count()).select_from(Submission)) == len(DEMO_SUBMISSIONS)  # demo submissions, once
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == len(
+        DEMO_SUBMISSIONS
+    )  # demo submissions, once
 
 
 def test_seed_demo_is_refused_in_production(app):

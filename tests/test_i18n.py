@@ -42,7 +42,9 @@ def test_every_message_in_the_code_has_a_french_translation(tmp_path):
         catalog = read_po(handle)
     translated = {message.id for message in catalog if message.id and message.string and not message.fuzzy}
     missing = sorted(extracted_messages(tmp_path) - translated, key=str)
-    assert not missing, "Missing French translations (run `make translations`):\n" + "\n".join(map(str, missing))
+    assert not missing, "Missing French translations (run `make translations`):\n" + "\n".join(
+        map(str, missing)
+    )
 
 
 def test_french_keeps_every_placeholder():

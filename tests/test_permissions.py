@@ -54,8 +54,17 @@ ACCESS = {
     "office": ADMINS,
     "division": ADMINS,
     "submission": ALL_ROLES,
+    "submission.hold_view": {"clerk", "division_member"},
+    "submission.take_off_hold_view": {"clerk", "division_member", "supervisor", "national_supervisor"},
+    "submission.note_view": {"clerk", "division_member", "supervisor", "national_supervisor"},
+    "submission.return_view": {"supervisor", "national_supervisor"},
+    "submission.reassign_view": {"supervisor", "national_supervisor"},
+    "submission.decide_by_file_view": {"division_member"},
+    "submission.change_kind_view": {"clerk", "division_member"},
     "portalclient": ADMINS,
     "reason": ADMINS,
+    "servicetarget": ADMINS,
+    "dashboard": {"supervisor", "national_supervisor"},
     "api": PORTAL,
     "registration": REGISTRATIONS,
     "registration_pipeline": REGISTRATIONS,
@@ -85,6 +94,18 @@ ACCESS = {
         f"division_queue.{action}_view": {"division_member"}
         for action in ("claim", "next", "release", "decide")
     },
+    # Saved filters: whoever may view the queue, each their own filters.
+    **{
+        f"{queue}.{action}_filter_view": viewers
+        for queue, viewers in (
+            ("registry_queue", {"clerk", "supervisor", "national_supervisor"}),
+            ("division_queue", {"division_member", "supervisor", "national_supervisor"}),
+        )
+        for action in ("save", "apply", "delete")
+    },
+    # Accepting several at once: only who works the queue.
+    **{f"registry_queue.bulk_{step}_view": CLERKS for step in ("confirm", "accept")},
+    **{f"division_queue.bulk_{step}_view": {"division_member"} for step in ("confirm", "accept")},
 }
 
 PRINCIPALS = {
@@ -145,6 +166,7 @@ def records(app, login_as):
         "portalclient": 1,
         "registration": registration.id,
         "reason": 1,
+        "servicetarget": 1,
     }
     clients["portal"] = PortalClient(app, portal_token)
     return clients, ids

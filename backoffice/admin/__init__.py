@@ -6,6 +6,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from backoffice.admin import formatters as fmt
+from backoffice.admin.dashboard import DashboardView
 from backoffice.admin.messages import MessageTemplatesView, NotificationView
 from backoffice.admin.pages import CaseImportView, HomeView
 from backoffice.admin.queues import DivisionQueueView, RegistryQueueView
@@ -23,6 +24,7 @@ from backoffice.admin.views import (
     JobRunView,
     OfficeView,
     ReasonView,
+    ServiceTargetView,
     StaffUserView,
 )
 from backoffice.extensions import db
@@ -37,6 +39,7 @@ from backoffice.models import (
     PortalClient,
     Reason,
     Registration,
+    ServiceTarget,
     StaffUser,
     Submission,
 )
@@ -55,6 +58,11 @@ def init_admin(app: Flask) -> Admin:
     queues = _l("Work queues")
     admin.add_view(RegistryQueueView(name=_l("Registry queue"), endpoint="registry_queue", category=queues))
     admin.add_view(DivisionQueueView(name=_l("Division queue"), endpoint="division_queue", category=queues))
+    admin.add_view(
+        DashboardView(
+            name=_l("Supervisors' dashboard"), endpoint="dashboard", url="/admin/dashboard", category=queues
+        )
+    )
     admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
     registration = _l("Registration of counsel")
     admin.add_view(
@@ -108,5 +116,14 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(
         DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration"))
+    )
+    admin.add_view(
+        ServiceTargetView(
+            ServiceTarget,
+            db,
+            name=_l("Service targets"),
+            endpoint="servicetarget",
+            category=_l("Administration"),
+        )
     )
     return admin

@@ -424,3 +424,38 @@ class ReasonView(ScopedModelView):
     def on_model_change(self, form, model, is_created: bool) -> None:
         model.code = model.code.strip().upper()
         audit_model_change(model, is_created)
+
+
+def _target_queue(view, context, model, name: str) -> str:
+    from backoffice.workflows.dashboard import TARGET_LABELS
+
+    label = TARGET_LABELS.get(model.queue)
+    return str(label) if label is not None else model.queue
+
+
+def _days_validators() -> list:
+    """Between a day and a year."""
+    from wtforms.validators import NumberRange
+
+    return [DataRequired(), NumberRange(min=1, max=365)]
+
+
+class ServiceTargetView(ScopedModelView):
+    """How many days an item may wait in each queue before supervisors' dashboards count it as over target.
+
+    The queues are fixed (loaded by a migration): administrators change the days, audited, and nothing else.
+    """
+
+    area = "reference_data"
+    can_edit = True
+    can_export = False
+    can_view_details = False
+    column_list = ("queue", "days")
+    form_columns = ("days",)
+    column_labels = {"queue": _l("Queue"), "days": _l("Days")}
+    column_formatters = {"queue": _target_queue}
+    column_default_sort = "id"
+    form_args = {"days": {"validators": _days_validators()}}
+
+    def on_model_change(self, form, model, is_created: bool) -> None:
+        audit_model_change(model, is_created)

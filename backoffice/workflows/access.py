@@ -30,6 +30,7 @@ AREAS: dict[str, frozenset[Role]] = {
     "portal_clients": frozenset({Role.ADMIN}),
     "staff": frozenset({Role.ADMIN}),
     "reference_data": frozenset({Role.ADMIN}),
+    "dashboard": frozenset({Role.SUPERVISOR}),
 }
 
 
