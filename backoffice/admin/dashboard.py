@@ -748,17 +748,29 @@ class DashboardView(StaffPage):
         page = max(1, request.args.get("page", 1, type=int))
         query = decisions_behind(scope, window, wanted)
         rows, pages, total = page_of(with_submissions(query), page, counted=query)
+        return self._list_page(
+            scope,
+            _("Decisions behind the dashboard"),
+            decision_table(rows),
+            decision_summary(wanted),
+            (page, pages, total),
+            ".decisions_export_view",
+        )
+
+    def _list_page(self, scope, title, table, summary, paging: tuple[int, int, int], export_endpoint: str):
+        """A list behind a figure: its table, a page of it, its CSV export and the way back."""
+        page, pages, total = paging
         args = {name: value for name, value in request.args.items() if name != "page"}
         return self.render(
             "admin/dashboard_list.html",
-            title=_("Decisions behind the dashboard"),
-            table=decision_table(rows),
-            summary=decision_summary(wanted),
+            title=title,
+            table=table,
+            summary=summary,
             total=total,
             page=page,
             pages=pages,
             args=args,
-            export_url=url_for(".decisions_export_view", **args),
+            export_url=url_for(export_endpoint, **args),
             back_url=self._links(scope).dashboard(),
             day_zone=DAY_ZONE.key,
         )
@@ -777,19 +789,13 @@ class DashboardView(StaffPage):
         now = utcnow()
         page = max(1, request.args.get("page", 1, type=int))
         rows, pages, total = page_of(registrations_behind(scope, window_at(now), wanted, now), page)
-        args = {name: value for name, value in request.args.items() if name != "page"}
-        return self.render(
-            "admin/dashboard_list.html",
-            title=_("Registrations behind the dashboard"),
-            table=registration_table([row[0] for row in rows], now),
-            summary=registration_summary(wanted),
-            total=total,
-            page=page,
-            pages=pages,
-            args=args,
-            export_url=url_for(".registrations_export_view", **args),
-            back_url=self._links(scope).dashboard(),
-            day_zone=DAY_ZONE.key,
+        return self._list_page(
+            scope,
+            _("Registrations behind the dashboard"),
+            registration_table([row[0] for row in rows], now),
+            registration_summary(wanted),
+            (page, pages, total),
+            ".registrations_export_view",
         )
 
     @expose("/registrations/export/")
