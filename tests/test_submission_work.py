@@ -423,3 +423,20 @@ def test_the_sweep_queues_again_checks_that_redis_lost(app):
     assert submission.id in screening.requeue_lost_screenings()
     assert queue.job_is_waiting_or_running(screening.recheck_job_id(submission.id))
     assert submission.id not in screening.requeue_lost_screenings()  # its job waits: nothing more
+
+
+def test_a_decision_file_by_file_costs_the_submission_page_no_statement_more(app, login_as):
+    whole, by_file = with_division(files=2), with_division(files=2)
+    member = create_staff("division_member", "western", "RPD")
+    decisions.claim(whole.id, member)
+    decisions.decide(whole.id, member, False, ["D-LATE"])
+    decisions.claim(by_file.id, member)
+    first, second = by_file.attachments
+    decisions.decide_by_file(
+        by_file.id, member, [FileOutcome(first.id, True), FileOutcome(second.id, False, ("D-LATE",))]
+    )
+    db.session.commit()
+    clerk = login_as("clerk", "western")
+    assert statements_for(clerk, DETAILS.format(by_file.id)) == statements_for(
+        clerk, DETAILS.format(whole.id)
+    )

@@ -348,8 +348,10 @@ class AttachmentDecision(db.Model):
 
     decision: Mapped[Decision] = relationship(back_populates="attachment_decisions")
     attachment: Mapped[Attachment] = relationship(lazy="joined")
+    # Joined, so that the statement loading a decision's files brings their reasons (no statement more
+    # when the division decided file by file).
     reasons: Mapped[list[Reason]] = relationship(
-        secondary=attachment_decision_reasons, order_by="Reason.code", lazy="selectin"
+        secondary=attachment_decision_reasons, order_by="Reason.code", lazy="joined"
     )
 
 
