@@ -103,13 +103,12 @@ def decide(
     at: datetime,
     received: datetime | None = None,
 ) -> None:
-    """A decision through the workflow (on a submission `received` then, if given), dated as if made `at`."""
+    """A decision through the workflow (on a submission `received` then, if given), made `at`, so that it is
+    counted on that day as it is recorded."""
     if received is not None:
         submission.received_at = received
     decisions.claim(submission.id, staff)
-    decision = decisions.decide(submission.id, staff, accepted, reasons)
-    db.session.flush()
-    decision.decided_at = at
+    decisions.decide(submission.id, staff, accepted, reasons, now=at)
     db.session.commit()
 
 

@@ -12,9 +12,11 @@ from backoffice.models import (
     Counsel,
     CounselOfRecord,
     Decision,
+    DecisionTally,
     Division,
     Office,
     PortalAccount,
+    ReasonTally,
     Registration,
     Submission,
     SubmissionNote,
@@ -125,6 +127,11 @@ def test_decided_submissions_have_their_decisions_with_reasons(app):
     waiting = select(Submission.id).where(Submission.status.in_(["with_registry", "with_division"]))
     undecided = ~exists().where(Decision.submission_id == Submission.id, Decision.made_by == "division")
     assert count(waiting.where(undecided)) == count(waiting)
+    # The dashboard's daily tallies count every decision and every reason given.
+    tallied = select(func.sum(DecisionTally.accepted + DecisionTally.rejected))
+    assert db.session.scalar(tallied) == count(select(Decision.id))
+    reasons_tallied = select(func.sum(ReasonTally.decisions))
+    assert db.session.scalar(reasons_tallied) == count(select(decision_reasons.c.decision_id))
 
 
 def test_timelines_holds_and_resubmissions_are_recorded(app):

@@ -42,6 +42,7 @@ from backoffice.models.submission import (
     SubmissionStatus,
     Timeliness,
 )
+from backoffice.models.tally import DecisionTally, ReasonTally
 
 __all__ = [
     "AccessChallenge",
@@ -58,6 +59,7 @@ __all__ = [
     "CounselKind",
     "CounselOfRecord",
     "Decision",
+    "DecisionTally",
     "Division",
     "DocumentKind",
     "DocumentRule",
@@ -76,6 +78,7 @@ __all__ = [
     "PortalAccountStatus",
     "PortalClient",
     "Reason",
+    "ReasonTally",
     "ReasonUse",
     "ReceivedTimeCorrection",
     "Registration",

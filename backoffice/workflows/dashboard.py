@@ -2,13 +2,15 @@
 30 days with their times and reasons, and the same for the registration pipeline.
 
 Speed at scale: the whole dashboard is a fixed number of statements, one per kind of figure, whatever the
-number of offices, days or rows; each is bounded by an indexed condition, never a scan of all history:
-the statuses of waiting submissions (ix_submissions_status_office), decisions by `decided_at` within the
-window (ix_decisions_decided_at, or ix_decisions_office_decided for an office; a decision keeps its
-submission's office, division and received time), registrations by office and stage
-(ix_registrations_office_status). Each statement answers a few aggregated rows (counts per day, medians
-with percentile_cont on PostgreSQL), so no decision crosses into Python one by one. Figures are grouped by
-office too, so the national view's breakdown by office costs no further statement.
+number of offices, days or rows; none reads all of history. What waits is read from the statuses of waiting
+submissions (ix_submissions_status_office, which holds every column the figures need, so the table is not
+visited). Decisions per day and reasons are read from daily tallies (`models.tally`), kept as each decision
+is made: a row per day, office, division and queue, whatever the number of decisions. The median time to
+decision reads the window's decisions from a covering index (ix_decisions_office_decided); a decision keeps
+its submission's office, division and received time, so none of this joins the submissions. Registrations
+are read by office and stage (ix_registrations_office_status). Each statement answers a few aggregated rows
+(medians with percentile_cont on PostgreSQL), so no decision crosses into Python one by one. Figures are
+grouped by office too, so the national view's breakdown by office costs no further statement.
 
 The "day" of a decision or an activation is its day in Eastern time (the zone of the My Case timestamp),
 the same for every office so that national figures add up.
@@ -18,7 +20,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, or_, select
@@ -26,7 +28,9 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 from backoffice.extensions import db
 from backoffice.models import (
     Decision,
+    DecisionTally,
     Reason,
+    ReasonTally,
     ReasonUse,
     Registration,
     RegistrationStatus,
@@ -39,7 +43,7 @@ from backoffice.models import (
 from backoffice.models.submission import decision_reasons
 from backoffice.models.types import utcnow
 from backoffice.workflows import access
-from backoffice.workflows.timeliness import EASTERN
+from backoffice.workflows.timeliness import EASTERN, eastern_day, eastern_midnight
 
 WINDOW_DAYS = 30
 DAY_ZONE = EASTERN
@@ -100,17 +104,17 @@ class DashboardScope:
             query = query.where(Submission.division_id == self.division_id)
         return query
 
-    def decisions(self, query: Select) -> Select:
-        """Decisions keep their submission's office and division: scoped on them as access.scope_submissions
-        scopes submissions, so that recent decisions are read without joining every submission."""
+    def decisions(self, query: Select, model: type = Decision) -> Select:
+        """Decisions, and their daily tallies (`model`), keep their submission's office and division: scoped
+        on them as access.scope_submissions scopes submissions, so that none of them joins the submissions."""
         if not self.national:
-            query = query.where(Decision.office_id == self.user.office_id)
+            query = query.where(model.office_id == self.user.office_id)
             if self.user.role is Role.DIVISION_MEMBER:
-                query = query.where(Decision.division_id == self.user.division_id)
+                query = query.where(model.division_id == self.user.division_id)
         if self.office_id:
-            query = query.where(Decision.office_id == self.office_id)
+            query = query.where(model.office_id == self.office_id)
         if self.division_id:
-            query = query.where(Decision.division_id == self.division_id)
+            query = query.where(model.division_id == self.division_id)
         return query
 
     def registrations(self, query: Select) -> Select:
@@ -130,21 +134,13 @@ class Window:
 
     def bounds(self, day: date) -> tuple[datetime, datetime]:
         """The instants a day begins and ends (23 or 25 hours apart when the clocks change)."""
-        return _midnight(day), _midnight(day + timedelta(days=1))
+        return eastern_midnight(day), eastern_midnight(day + timedelta(days=1))
 
 
 def window_at(now: datetime, days: int = WINDOW_DAYS) -> Window:
     today = now.astimezone(DAY_ZONE).date()
     first = today - timedelta(days=days - 1)
-    return Window(_midnight(first), tuple(first + timedelta(days=n) for n in range(days)))
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=DAY_ZONE)
-
-
-def day_of(instant: datetime) -> date:
-    return instant.astimezone(DAY_ZONE).date()
+    return Window(eastern_midnight(first), tuple(first + timedelta(days=n) for n in range(days)))
 
 
 def service_targets() -> dict[str, int]:
@@ -356,10 +352,11 @@ def _totals_by_queue(rows: list[tuple[int, QueueFigures]], targets: dict[str, in
 def decisions_in_window(
     scope: DashboardScope, window: Window
 ) -> tuple[list[DecisionTimes], dict[SubmissionStatus, list[DayCount]], list[ReasonCount]]:
-    """Decisions per queue and per day, their median time and their reasons: three statements over the
-    window's decisions, read by `decided_at` (and the office, ix_decisions_office_decided), each answering a
-    few aggregated rows, so that no decision crosses into Python one by one (a busy office's window holds
-    thousands). A decision keeps its submission's received time, so none of them joins the submissions."""
+    """Decisions per queue and per day, their median time and their reasons: three statements, each
+    answering a few aggregated rows. Counts and reasons come from the daily tallies, a row per day, office,
+    division and queue (and reason), whatever the number of decisions. The median needs every time to
+    decision of the window: it reads them from the covering index ix_decisions_office_decided, without
+    visiting the table, and without joining the submissions (a decision keeps its received time)."""
     outcomes = decision_outcomes(scope, window)
     medians = median_times(scope, window)
     times = [
@@ -379,22 +376,19 @@ def decisions_in_window(
 
 
 def decision_outcomes(scope: DashboardScope, window: Window) -> Counter:
-    """How many decisions each queue made each day of the window, accepted or not.
-
-    The day is found by comparing with the window's midnights (Eastern, computed here with their changes of
-    the clocks): plain comparisons, the same SQL on both engines, where SQLite has no time zones.
-    """
-    midnights = [window.bounds(day)[1] for day in window.days[:-1]]
-    day = case(
-        *((Decision.decided_at < midnight, n) for n, midnight in enumerate(midnights)), else_=len(midnights)
-    )
-    query = select(Decision.made_by, Decision.accepted, day, func.count()).where(
-        Decision.decided_at >= window.start
-    )
-    rows = db.session.execute(scope.decisions(query).group_by(Decision.made_by, Decision.accepted, day))
-    return Counter(
-        {(QUEUE_OF[made_by], window.days[n], accepted): count for made_by, accepted, n, count in rows}
-    )
+    """How many decisions each queue made each day of the window, accepted or not, from the daily tallies."""
+    query = select(
+        DecisionTally.made_by,
+        DecisionTally.day,
+        func.sum(DecisionTally.accepted),
+        func.sum(DecisionTally.rejected),
+    ).where(DecisionTally.day >= window.days[0])
+    query = scope.decisions(query, DecisionTally).group_by(DecisionTally.made_by, DecisionTally.day)
+    outcomes: Counter = Counter()
+    for made_by, day, accepted, rejected in db.session.execute(query):
+        outcomes[QUEUE_OF[made_by], day, True] = accepted
+        outcomes[QUEUE_OF[made_by], day, False] = rejected
+    return outcomes
 
 
 def median_times(scope: DashboardScope, window: Window) -> dict[SubmissionStatus, timedelta]:
@@ -418,20 +412,19 @@ def median_times(scope: DashboardScope, window: Window) -> dict[SubmissionStatus
 
 
 def rejection_reasons(scope: DashboardScope, window: Window) -> list[ReasonCount]:
-    """The reasons given in the window's decisions, most frequent first, per queue.
+    """The reasons given in the window's decisions, most frequent first, per queue, from the daily tallies.
 
     A decision's reasons include those of the files it rejected one by one, so a partly accepted
     submission counts its rejected files' reasons.
     """
-    count = func.count()
+    count = func.sum(ReasonTally.decisions)
     query = (
-        select(Decision.made_by, Reason.code, Reason.text_en, Reason.text_fr, count)
-        .join(decision_reasons, decision_reasons.c.decision_id == Decision.id)
-        .join(Reason, Reason.id == decision_reasons.c.reason_id)
-        .where(Decision.decided_at >= window.start)
+        select(ReasonTally.made_by, Reason.code, Reason.text_en, Reason.text_fr, count)
+        .join(Reason, Reason.id == ReasonTally.reason_id)
+        .where(ReasonTally.day >= window.days[0])
     )
-    query = scope.decisions(query).group_by(
-        Decision.made_by, Reason.id, Reason.code, Reason.text_en, Reason.text_fr
+    query = scope.decisions(query, ReasonTally).group_by(
+        ReasonTally.made_by, Reason.id, Reason.code, Reason.text_en, Reason.text_fr
     )
     rows = db.session.execute(query.order_by(count.desc(), Reason.code))
     return [
@@ -485,7 +478,7 @@ def registrations_in_window(
     for status, started_at, changed_at in db.session.execute(scope.registrations(query)):
         if status is R.ACTIVE:
             durations.append((changed_at - started_at).total_seconds())
-            activations[day_of(changed_at)] += 1
+            activations[eastern_day(changed_at)] += 1
         else:
             setbacks[status] += 1
     return (

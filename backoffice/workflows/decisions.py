@@ -24,7 +24,7 @@ from backoffice.models import (
     SubmissionStatus,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import submissions
+from backoffice.workflows import submissions, tallies
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.notifications import counsel_values, queue_message
 from backoffice.workflows.timeliness import EASTERN
@@ -131,14 +131,19 @@ def release_idle_claims(now: datetime | None = None) -> list[int]:
 
 
 def decide(
-    submission_id: int, staff: StaffUser, accepted: bool, reason_codes: list[str], note: str = ""
+    submission_id: int,
+    staff: StaffUser,
+    accepted: bool,
+    reason_codes: list[str],
+    note: str = "",
+    now: datetime | None = None,
 ) -> Decision:
     """Accept or reject the submission held by `staff`; a rejection needs at least one coded reason."""
     submission, used_by = _held_for_decision(submission_id, staff)
     reasons = _reasons(reason_codes, used_by)
     if not accepted and not reasons:
         raise DecisionRefused(_l("Give at least one reason for the rejection."))
-    return _record_decision(submission, staff, used_by, accepted, reasons, note)
+    return _record_decision(submission, staff, used_by, accepted, reasons, note, now=now)
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,11 @@ class FileOutcome:
 
 
 def decide_by_file(
-    submission_id: int, staff: StaffUser, outcomes: list[FileOutcome], note: str = ""
+    submission_id: int,
+    staff: StaffUser,
+    outcomes: list[FileOutcome],
+    note: str = "",
+    now: datetime | None = None,
 ) -> Decision:
     """The division decides file by file; the submission is accepted when any file is, rejected otherwise.
 
@@ -174,7 +183,7 @@ def decide_by_file(
         files.append(AttachmentDecision(attachment=attachment, accepted=outcome.accepted, reasons=reasons))
     accepted = any(item.accepted for item in files)
     reasons = sorted({reason for item in files for reason in item.reasons}, key=lambda reason: reason.code)
-    return _record_decision(submission, staff, used_by, accepted, reasons, note, files)
+    return _record_decision(submission, staff, used_by, accepted, reasons, note, files, now)
 
 
 def _held_for_decision(submission_id: int, staff: StaffUser) -> tuple[Submission, ReasonUse]:
@@ -193,7 +202,10 @@ def _record_decision(
     reasons: list[Reason],
     note: str,
     files: list[AttachmentDecision] | None = None,
+    now: datetime | None = None,
 ) -> Decision:
+    """Record the decision, end any claim and hold, tell counsel, and count it in its day's tallies (last, so
+    that the tally's row, which every decision of that day and queue needs, is held as briefly as can be)."""
     _role, _used_by, accept, reject = QUEUES[submission.status]
     note = note.strip()[:2000]
     decision = Decision(
@@ -201,6 +213,7 @@ def _record_decision(
         office_id=submission.office_id,
         division_id=submission.division_id,
         received_at=submission.received_at,
+        decided_at=now or utcnow(),
         made_by=used_by,
         accepted=accepted,
         note=note or None,
@@ -218,6 +231,7 @@ def _record_decision(
     submission.claimed_by_id = submission.claimed_at = None
     submission.held_at = submission.held_by_id = None
     _tell_counsel(submission, decision)
+    tallies.count_decision(decision)
     return decision
 
 

@@ -54,3 +54,13 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
 
 def in_eastern(instant: datetime) -> datetime:
     return instant.astimezone(EASTERN)
+
+
+def eastern_day(instant: datetime) -> date:
+    """The day an instant falls on in Eastern time, the day of the My Case timestamp."""
+    return instant.astimezone(EASTERN).date()
+
+
+def eastern_midnight(day: date) -> datetime:
+    """The instant an Eastern day begins."""
+    return datetime.combine(day, time(), tzinfo=EASTERN)

@@ -51,6 +51,7 @@ from backoffice.models import (
 )
 from backoffice.models.submission import attachment_decision_reasons, decision_reasons
 from backoffice.models.types import utcnow
+from backoffice.workflows import tallies
 from backoffice.workflows.accounts import hash_password
 from backoffice.workflows.audit import SYSTEM
 from backoffice.workflows.checks import (
@@ -537,6 +538,7 @@ def load_volume(request: VolumeRequest, progress: Progress | None = None) -> dic
         say, f"plan of {request.submissions:,} submissions", lambda: _plan(volume, request.submissions)
     )
     _step(say, "submissions and their records", lambda: _write_submissions(volume, planned, say))
+    _step(say, "daily tallies of decisions", tallies.recount)
     db.session.commit()
     _step(say, "statistics (VACUUM ANALYZE on PostgreSQL, ANALYZE elsewhere)", lambda: _analyze(volume))
     return {
