@@ -5,8 +5,8 @@ dashboard at 2,000 and 200,000 submissions (benchmarks/queues.py).
 
 Uses a fresh SQLite database and an embedded Redis in a temporary folder, or BENCH_DATABASE_URL /
 BENCH_REDIS_URL when set (e.g. PostgreSQL). The queue benchmark needs PostgreSQL: it drops and creates
-BENCH_DATABASE_URL's database (default irb_bench on 127.0.0.1), after the others are done. Prints one line
-per figure.
+BENCH_DATABASE_URL's database (default irb_bench on 127.0.0.1) and a copy of it (irb_bench_large), after the
+others are done. Prints one line per figure.
 """
 
 import csv
