@@ -3,6 +3,7 @@ the old table would cascade to every attachment, check result and decision of th
 
 import os
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ def count(table: str) -> int:
 def test_going_down_and_up_through_the_queue_revision_on_sqlite_keeps_every_row(tmp_path, redis_url):
     from backoffice.models import CheckOutcome, CheckResultRecord
     from backoffice.workflows import decisions, submissions
+    from backoffice.workflows.timeliness import eastern_day
     from tests.factories import create_filer, create_staff, create_submission
 
     app = create_app(
@@ -45,7 +47,7 @@ def test_going_down_and_up_through_the_queue_revision_on_sqlite_keeps_every_row(
             )
         clerk = create_staff("clerk", "western")
         decisions.claim(submission.id, clerk)
-        decisions.decide(submission.id, clerk, False, ["R-TOC"])
+        decided_on = eastern_day(decisions.decide(submission.id, clerk, False, ["R-TOC"]).decided_at)
         db.session.commit()
         office_id = submission.office_id
         kept = {
@@ -64,6 +66,74 @@ def test_going_down_and_up_through_the_queue_revision_on_sqlite_keeps_every_row(
         assert tuple(row) == (2, 1)  # counted again from the stored results
         office = db.session.execute(text("SELECT office_id FROM decisions")).scalar()
         assert office == office_id
+        # The decision made before the tallies existed is counted on its day.
+        tally = db.session.execute(
+            text("SELECT day, office_id, accepted, rejected FROM decision_tallies")
+        ).one()
+        assert tuple(tally) == (str(decided_on), office_id, 0, 1)
+        reason = db.session.execute(text("SELECT day, decisions FROM reason_tallies")).one()
+        assert tuple(reason) == (str(decided_on), 1)
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_migrated_schema_is_the_one_the_models_describe(app):
+    """What the migrations build and what the models expect agree: tables, columns, types, indexes and
+    constraints (a change to a model without its migration fails here)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from backoffice.extensions import declared_in_models
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_object": declared_in_models})
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_searching_in_part_has_its_indexes_on_postgresql_and_migrations_run_without_them(app, redis_url):
+    """With pg_trgm (here, as a superuser) the search indexes are made; a database whose owner may not add
+    extensions is still migrated to the end, without them."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("trigram indexes are PostgreSQL's")
+    found = db.session.execute(text("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm'"))
+    assert sorted(found.scalars()) == ["ix_cases_file_number_trgm", "ix_counsel_full_name_trgm"]
+
+    name = f"irb_limited_{os.getpid()}"
+    admin = create_engine(db.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    statements = [
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'DROP ROLE IF EXISTS "{name}"',
+        f'CREATE ROLE "{name}" LOGIN',
+        f'CREATE DATABASE "{name}"',
+    ]
+    with admin.connect() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    owner = create_engine(db.engine.url.set(database=name), isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:  # may make tables, not add extensions
+        connection.execute(text(f'GRANT ALL ON SCHEMA public TO "{name}"'))
+    owner.dispose()
+    limited_url = make_url(db.engine.url).set(database=name, username=name, password=None)
+    limited = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=limited_url.render_as_string(hide_password=False),
+        REDIS_URL=redis_url,
+    )
+    try:
+        with limited.app_context():
+            upgrade()
+            version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            indexes = db.session.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%trgm'"))
+            assert (version, indexes.scalar()) == ("0008", 0)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()

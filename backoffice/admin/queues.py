@@ -149,7 +149,11 @@ def _filtered(query: Select, filters: QueueFilters, user: StaffUser) -> Select:
 
 
 def _search(text: str):
-    """A file number or counsel's name, in part; or a whole UCI, with or without its dashes."""
+    """A file number or counsel's name, in part; or a whole UCI, with or without its dashes.
+
+    On PostgreSQL, trigram indexes (migration 0008) find the parts without reading every case and counsel;
+    the queue's rows are then kept when their case or counsel is among those found.
+    """
     pattern = f"%{text}%"
     matches = [
         Submission.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
