@@ -9,7 +9,8 @@ from typing import Any
 from flask import Flask, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from backoffice.extensions import babel, csrf, db, login_manager, migrate
+from backoffice.content_policy import content_security_policy
+from backoffice.extensions import babel, csrf, db, declared_in_models, login_manager, migrate
 from config import Config, ProductionConfig, config_from_environment
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -38,7 +39,9 @@ def _init_extensions(app: Flask) -> None:
     from backoffice.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, include_object=declared_in_models
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -74,6 +77,7 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         if request.endpoint and request.endpoint != "static" and not request.endpoint.endswith(".static"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -190,3 +190,24 @@ def test_responses_carry_request_id_and_no_store(client):
     assert response.headers["X-Request-Id"] == "abc-123"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_run_only_this_sites_scripts_and_the_inline_ones_that_carry_the_responses_nonce(
+    client, login_as
+):
+    policy = client.get("/sign-in").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+    assert "'unsafe-inline'" not in policy.split("style-src")[0]  # scripts: never any inline script
+
+    admin = login_as("admin")
+    for url in ("/admin/reason/", "/admin/reason/new/", "/admin/case/"):
+        page = admin.get(url)
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
+        html = page.get_data(as_text=True)
+        scripts = re.findall(r"<script([^>]*)>", html)
+        assert scripts and all(f'nonce="{nonce}"' in attributes for attributes in scripts), url
+        # The one inline event handler, which the policy allows by its hash.
+        assert set(re.findall(r'\son[a-z]+="([^"]*)"', html)) <= {"return false;"}, url
+    again = admin.get("/admin/case/").headers["Content-Security-Policy"]
+    assert f"'nonce-{nonce}'" not in again  # a new one for each response

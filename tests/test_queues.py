@@ -14,7 +14,7 @@ from backoffice.models import (
     Submission,
     SubmissionStatus,
 )
-from backoffice.workflows import decisions
+from backoffice.workflows import decisions, submissions
 from tests.conftest import csrf_token_from
 from tests.factories import create_filer, create_staff, create_submission, pdf_bytes
 from tests.test_decisions import with_registry
@@ -217,15 +217,50 @@ def test_the_inline_pdf_view_is_sandboxed_audited_and_only_in_scope(app, login_a
     assert response.data == content
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("inline")
-    assert response.headers["Content-Security-Policy"] == "sandbox"
+    # No script runs in it, and only a page of this site may frame it.
+    assert response.headers["Content-Security-Policy"] == "sandbox; frame-ancestors 'self'"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
     viewed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attachment.viewed"))
     assert viewed.actor_id == clerk.user.id
+    download = clerk.get(f"/admin/submission/attachment/?id={submission.id}&position=1")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Security-Policy"] == "sandbox"
+    assert download.headers["X-Frame-Options"] == "DENY"
 
     central = login_as("clerk", "central")
     assert central.get(f"/admin/submission/attachment/view/?id={submission.id}&position=1").status_code == 404
     assert clerk.get(f"/admin/submission/attachment/view/?id={submission.id}&position=9").status_code == 404
+
+
+def test_the_submission_page_shows_the_first_clean_pdf_in_its_viewer_or_the_one_asked_for(app, login_as):
+    files = [("exhibit-1.pdf", pdf_bytes(1)), ("exhibit-2.pdf", pdf_bytes(2))]
+    submission = create_submission(create_filer("western"), files=files)
+    clerk = login_as("clerk", "western")
+    viewer = re.compile(r'<iframe id="pdf-viewer"[^>]*src="([^"]+)"[^>]*title="([^"]+)"', re.S)
+
+    def shown(query: str = "") -> list[tuple[str, str]]:
+        return viewer.findall(
+            clerk.get(f"/admin/submission/details/?id={submission.id}{query}").get_data(True)
+        )
+
+    # Not screened yet: nothing opens by itself; a file opens when asked for.
+    assert shown() == []
+    assert shown("&show=2") == [
+        (f"/admin/submission/attachment/view/?id={submission.id}&amp;position=2", "The PDF exhibit-2.pdf")
+    ]
+    # Screened: the first file the checks found readable and safe; one that failed only when asked for.
+    first, second = submission.attachments
+    first.screening_outcome, second.screening_outcome = CheckOutcome.FAILURE, CheckOutcome.WARNING
+    db.session.commit()
+    assert [title for _src, title in shown()] == ["The PDF exhibit-2.pdf"]
+    assert [title for _src, title in shown("&show=1")] == ["The PDF exhibit-1.pdf"]
+    assert [title for _src, title in shown("&show=7")] == ["The PDF exhibit-2.pdf"]
+    page = clerk.get(f"/admin/submission/details/?id={submission.id}").get_data(as_text=True)
+    assert 'data-testid="show-pdf-1"' in page and 'data-testid="show-pdf-2"' not in page
+    # Opening the page shows nothing by itself: only the viewer's own request, made by the browser, is audited.
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attachment.viewed")) is None
 
 
 def test_the_age_filter_keeps_what_was_received_at_least_so_many_days_ago(app, login_as):
@@ -235,3 +270,33 @@ def test_the_age_filter_keeps_what_was_received_at_least_so_many_days_ago(app, l
     clerk = login_as("clerk", "western")
     assert rows_of(clerk.get(f"{QUEUE}?older_than=3").get_data(as_text=True)) == [old.id]
     assert rows_of(clerk.get(f"{QUEUE}?older_than=0").get_data(as_text=True)) == [old.id, recent.id]
+
+
+def test_a_search_finds_parts_of_file_numbers_and_names_and_whole_ucis_in_this_queue_only(app, login_as):
+    tremblay = with_registry(file_number="VB5-70123", uci="1234-5678")
+    tremblay.counsel.full_name = "Marie-Ève Tremblay"
+    other = with_registry(file_number="VB5-80456", uci="12-3456-7890")
+    elsewhere = with_registry("central", file_number="TB5-70124")
+    elsewhere.counsel.full_name = "Luc Tremblay"
+    # The same counsel and case, but in the division's queue: not in the registry's.
+    filer = tremblay.portal_account
+    filer.case = tremblay.case
+    moved = create_submission(filer)
+    for transition in ("start_screening", "finish_screening"):
+        submissions.fire(moved, transition)
+    clerk = login_as("clerk", "western")
+    decisions.claim(moved.id, clerk.user)
+    decisions.decide(moved.id, clerk.user, True, [])
+    db.session.commit()
+
+    def found(words: str) -> list[int]:
+        return rows_of(clerk.get(QUEUE, query_string={"q": words}).get_data(as_text=True))
+
+    assert found("701") == [tremblay.id]  # part of a file number
+    assert found("tremb") == [tremblay.id]  # part of a name, whatever the case
+    assert found("Ève") == [tremblay.id]
+    assert found("12345678") == found("1234-5678") == [tremblay.id]  # a whole UCI, with or without dashes
+    assert found("1234567890") == [other.id]
+    assert found("5678") == []  # part of a UCI finds nothing
+    assert found("VB5") == [tremblay.id, other.id]
+    assert found("zzz") == []

@@ -27,6 +27,7 @@ from backoffice.admin.views import (
     ServiceTargetView,
     StaffUserView,
 )
+from backoffice.content_policy import csp_nonce
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
@@ -51,6 +52,7 @@ def init_admin(app: Flask) -> Admin:
         name=_l("My Case back office"),
         index_view=HomeView(name=_l("Home"), url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/backoffice_base.html", swatch="default", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     app.add_template_filter(fmt.in_zone, "in_zone")
     admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))

@@ -42,6 +42,16 @@ class CorrectionForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
+def _shown(submission: Submission, asked: int | None) -> int | None:
+    """The position of the file shown in the page: the one asked for; else the first that the checks found
+    readable and safe (a file not screened yet, or failed, opens only when asked for)."""
+    positions = [attachment.position for attachment in submission.attachments]
+    if asked in positions:
+        return asked
+    clean = (CheckOutcome.PASS, CheckOutcome.WARNING)
+    return next((item.position for item in submission.attachments if item.screening_outcome in clean), None)
+
+
 class SubmissionView(ScopedModelView):
     area = "submissions"
     details_template = "admin/submission_details.html"
@@ -121,6 +131,7 @@ class SubmissionView(ScopedModelView):
         return {
             "eastern": EASTERN,
             "results_by_attachment": by_attachment,
+            "shown": _shown(submission, request.args.get("show", type=int)),
             "correction_form": CorrectionForm() if self._may_correct() else None,
             **queue_context(submission, current_user._get_current_object()),
         }
@@ -135,7 +146,7 @@ class SubmissionView(ScopedModelView):
 
     @expose("/attachment/view/")
     def attachment_inline_view(self):
-        """Show an attachment in the page to staff in scope."""
+        """Show an attachment to staff in scope: in the submission page's viewer, or in a tab of its own."""
         return self._send_attachment(inline=True)
 
     def _send_attachment(self, inline: bool):
@@ -157,6 +168,9 @@ class SubmissionView(ScopedModelView):
             etag=False,
         )
         response.headers["Content-Security-Policy"] = "sandbox"
+        if inline:  # shown inside the submission page (a frame of this site only), never in another site's
+            response.headers["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
         return response
