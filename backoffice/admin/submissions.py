@@ -168,7 +168,7 @@ class SubmissionView(ScopedModelView):
             etag=False,
         )
         response.headers["Content-Security-Policy"] = "sandbox"
-        if inline:  # shown inside the submission page (a frame of this site only), never in another site's
+        if inline:  # shown in the submission page's frame: this site may frame it, no other site
             response.headers["Content-Security-Policy"] = "sandbox; frame-ancestors 'self'"
             response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["X-Content-Type-Options"] = "nosniff"
