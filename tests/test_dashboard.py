@@ -9,7 +9,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import (
@@ -29,6 +29,7 @@ from backoffice.workflows.timeliness import EASTERN
 from tests.conftest import csrf_token_from
 from tests.factories import create_counsel, create_staff, division, office
 from tests.test_decisions import with_registry
+from tests.test_queues import count_statements
 
 DASHBOARD = "/admin/dashboard/"
 S = RegistrationStatus
@@ -545,20 +546,6 @@ def test_an_administrator_changes_a_service_target_audited_and_the_dashboard_fol
 
 
 # --------------------------------------------------------------------------------------------- scale
-
-
-def count_statements(client, url: str) -> int:
-    statements = []
-
-    def counted(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return len(statements)
 
 
 def more_of_everything(rounds: int) -> None:
