@@ -50,8 +50,9 @@ class Config:
     ACCESS_CODE_HOURS = int(_env("ACCESS_CODE_HOURS", "24"))
     ACCESS_CODE_MAX_ATTEMPTS = int(_env("ACCESS_CODE_MAX_ATTEMPTS", "5"))
     CODE_FAILURES_PER_PERSON = int(_env("CODE_FAILURES_PER_PERSON", "5"))
-    # The whole portal is one client: a high bar, against a flood rather than a guesser.
-    CODE_FAILURES_PER_CLIENT = int(_env("CODE_FAILURES_PER_CLIENT", "1000"))
+    # The whole portal is one client, so it is never locked out: above this many wrong invitation codes a
+    # minute from it, a wrong code is answered 429 "slow down" instead of 422 (a valid code still passes).
+    CODE_FLOOD_FAILURES_PER_MINUTE = int(_env("CODE_FLOOD_FAILURES_PER_MINUTE", "60"))
     CODE_FAILURE_WINDOW_MINUTES = int(_env("CODE_FAILURE_WINDOW_MINUTES", "15"))
 
     # Work queues: a claim untouched this long goes back to the queue.

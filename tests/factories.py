@@ -18,6 +18,7 @@ from backoffice.models import (
     PortalAccount,
     Role,
     StaffUser,
+    Submission,
 )
 from backoffice.workflows.accounts import create_staff_user
 
@@ -200,3 +201,16 @@ def registration_with_code(office_code: str = "western", **counsel_fields):
     code = issue_invitation_code(record, clerk)
     db.session.commit()
     return record, code
+
+
+def with_registry(office: str = "western", division: str = "RPD", **case_fields) -> Submission:
+    """A submission screened and waiting in the registry queue of its office."""
+    from backoffice.models import CheckOutcome
+    from backoffice.workflows import submissions
+
+    submission = create_submission(create_filer(office, division, **case_fields))
+    for transition in ("start_screening", "finish_screening"):
+        submissions.fire(submission, transition)
+    submission.screening_outcome = CheckOutcome.PASS  # as screening leaves it, with no result stored
+    db.session.commit()
+    return submission

@@ -9,20 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, CheckOutcome, Language, Notification, Submission, SubmissionStatus
+from backoffice.models import AuditEvent, Language, Notification, Submission, SubmissionStatus
 from backoffice.models.types import utcnow
-from backoffice.workflows import decisions, submissions
+from backoffice.workflows import decisions
 from backoffice.workflows.decisions import DecisionRefused
-from tests.factories import create_filer, create_portal_client, create_staff, create_submission, pdf_bytes
-
-
-def with_registry(office: str = "western", division: str = "RPD", **case_fields) -> Submission:
-    submission = create_submission(create_filer(office, division, **case_fields))
-    for transition in ("start_screening", "finish_screening"):
-        submissions.fire(submission, transition)
-    submission.screening_outcome = CheckOutcome.PASS  # as screening leaves it, with no result stored
-    db.session.commit()
-    return submission
+from tests.factories import (
+    create_filer,
+    create_portal_client,
+    create_staff,
+    pdf_bytes,
+    with_registry,
+)
 
 
 def test_a_clerk_claims_then_rejects_with_coded_reasons_and_counsel_is_asked_to_resubmit(app):
@@ -88,10 +85,6 @@ def test_a_claim_held_by_someone_else_is_refused_until_it_is_left_idle(app):
         decisions.decide(submission.id, first, True, [])  # the first clerk no longer holds it
 
 
-def on_postgresql(app) -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[str]:
     """Run `action(staff)` for each staff member at the same moment, each in its own session.
 
@@ -134,8 +127,6 @@ def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[s
 
 
 def test_two_clerks_racing_to_claim_the_same_submission_one_wins(app):
-    if not on_postgresql(app):
-        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
     submission = with_registry()
     clerks = [create_staff("clerk", "western").id for _ in range(4)]
     outcomes = race(app, lambda staff: decisions.claim(submission.id, staff), clerks)
@@ -145,8 +136,6 @@ def test_two_clerks_racing_to_claim_the_same_submission_one_wins(app):
 
 
 def test_two_clerks_racing_to_decide_the_same_submission_one_wins(app):
-    if not on_postgresql(app):
-        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
     submission = with_registry()
     first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
     decisions.claim(submission.id, first)
@@ -299,8 +288,6 @@ def test_a_mis_filed_kind_of_document_is_corrected_and_its_deadline_judged_again
 
 
 def test_a_decision_posted_twice_from_a_page_that_read_the_submission_is_recorded_once(app):
-    if not on_postgresql(app):
-        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
     submission = with_registry()
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)
@@ -317,8 +304,6 @@ def test_a_decision_posted_twice_from_a_page_that_read_the_submission_is_recorde
 
 
 def test_a_hold_racing_a_decision_never_leaves_a_decided_submission_on_hold(app):
-    if not on_postgresql(app):
-        pytest.skip("row locks are PostgreSQL's; the embedded SQLite serialises writers instead")
     submission = with_registry()
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)

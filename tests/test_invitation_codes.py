@@ -8,9 +8,11 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
+    CodeAttempt,
     InvitationCode,
     Notification,
     PortalAccount,
+    PortalClient,
     RegistrationStatus,
 )
 from backoffice.models.types import utcnow
@@ -136,12 +138,39 @@ def test_twenty_wrong_codes_in_a_row_get_429(app, portal):
     assert redeem(portal, code, subject="someone-else").status_code == 200
 
 
-def test_the_client_as_a_whole_is_limited_too(app, portal):
-    app.config["CODE_FAILURES_PER_CLIENT"] = 8
+def test_a_flood_of_wrong_codes_slows_the_portal_down_but_never_refuses_a_valid_code(app, portal):
+    """The whole portal is one client: many people failing must never lock every counsel out."""
+    app.config["CODE_FLOOD_FAILURES_PER_MINUTE"] = 8
     _registration, code = registration_with_code()
-    for person in range(8):
-        assert redeem(portal, "ABCD-EFGH-JKLM", subject=f"person-{person}").status_code == 422
-    assert redeem(portal, code, subject="honest-person").status_code == 429
+    answers = [redeem(portal, "ABCD-EFGH-JKLM", subject=f"person-{person}") for person in range(12)]
+    assert [answer.status_code for answer in answers] == [422] * 8 + [429] * 4
+    assert answers[-1].get_json()["error"] == "slow_down"
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert answers[-1].get_json()["message_fr"]
+    assert redeem(portal, code, subject="honest-person").status_code == 200
+    floods = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "portal_client.code_flood")
+    ).all()
+    assert len(floods) == 1  # recorded once a minute, not once per wrong code
+
+
+def test_two_hundred_people_failing_five_times_each_do_not_lock_counsel_out(app, portal):
+    """What locked every counsel out before: a per-client limit reached by many people's typos."""
+    _registration, code = registration_with_code()
+    client = db.session.scalar(select(PortalClient))
+    five_minutes_ago = utcnow() - timedelta(minutes=5)
+    db.session.add_all(
+        CodeAttempt(
+            portal_client_id=client.id,
+            subject_key=f"typo-{person}",
+            kind="invitation_code",
+            attempted_at=five_minutes_ago,
+        )
+        for person in range(200)
+        for _attempt in range(5)
+    )
+    db.session.commit()
+    assert redeem(portal, code, subject="honest-person").status_code == 200
 
 
 def test_an_access_code_is_single_use_limited_in_attempts_and_time(app, portal):
@@ -260,7 +289,7 @@ def test_an_expired_code_cannot_finish_its_sms_step(app, portal):
 
 
 def test_guesses_through_the_portal_do_not_block_counsel_finishing_their_sms_step(app, portal):
-    app.config["CODE_FAILURES_PER_CLIENT"] = 3
+    app.config["CODE_FLOOD_FAILURES_PER_MINUTE"] = 3
     _registration, code = registration_with_code()
     challenge = redeem(portal, code).get_json()["challenge_id"]
     for person in range(3):

@@ -14,7 +14,7 @@ from backoffice.models import DecisionTally, Reason, ReasonTally, ReasonUse, Sta
 from backoffice.workflows import decisions, tallies
 from backoffice.workflows.decisions import FileOutcome
 from tests.factories import create_staff, division, office
-from tests.test_decisions import on_postgresql, race, with_registry
+from tests.test_decisions import race, with_registry
 from tests.test_submission_work import with_division
 
 
@@ -123,8 +123,6 @@ def test_the_tallies_made_again_from_the_decisions_are_those_kept_along_the_way(
 
 
 def test_clerks_deciding_at_the_same_moment_are_all_counted(app):
-    if not on_postgresql(app):
-        pytest.skip("concurrent writers are PostgreSQL's; the embedded SQLite serialises them")
     clerks = {}
     for _ in range(4):
         submission = with_registry()
@@ -158,8 +156,6 @@ def test_the_tallies_are_made_again_from_the_command_line(app):
 
 
 def test_a_recount_while_a_decision_is_being_recorded_loses_nothing(app):
-    if not on_postgresql(app):
-        pytest.skip("concurrent writers are PostgreSQL's; the embedded SQLite serialises them")
     instant = datetime(2026, 3, 12, 15, 0, tzinfo=UTC)
     decide_at(instant, False, ["R-TOC"])
     submission, clerk = with_registry(), create_staff("clerk", "western")

@@ -59,6 +59,7 @@ from backoffice.workflows import access
 from backoffice.workflows import meetings as meeting_workflow
 from backoffice.workflows import registration as workflow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.concurrency import lock_again
 from backoffice.workflows.invitation_codes import issue_invitation_code
 from backoffice.workflows.notifications import MessageError
 from backoffice.workflows.registration import (
@@ -66,6 +67,7 @@ from backoffice.workflows.registration import (
     MACHINE,
     RegistrationRefused,
     age_of,
+    check_stage_seen,
     eligible_not_invited,
     invite_in_bulk,
     message_channel,
@@ -282,6 +284,7 @@ class RegistrationView(ScopedModelView):
         record = kwargs.get("model")
         if template == self.details_template and record is not None:
             kwargs.update(self._details(record))
+        kwargs["stage_seen"] = workflow.stage_seen
         return super().render(template, **kwargs)
 
     def _details(self, registration: Registration) -> dict[str, Any]:
@@ -319,6 +322,13 @@ class RegistrationView(ScopedModelView):
         self._require_role(transition)
         return self.get_one(request.values.get("id"))
 
+    def _registration_to_change(self, transition: str) -> Registration:
+        """The registration an action changes, read again under a lock held until the commit; an action sent
+        from a page that showed an earlier stage is refused (`seen`, see workflows.registration)."""
+        registration = self._registration_for(transition)
+        lock_again(registration)
+        return registration
+
     def _back_to(self, registration: Registration) -> ResponseReturnValue:
         return redirect(url_for(".details_view", id=registration.id))
 
@@ -331,7 +341,7 @@ class RegistrationView(ScopedModelView):
         invalid: str | None = None,
     ) -> ResponseReturnValue:
         """Check role, scope, form and stage, then apply one workflow action and show the registration."""
-        registration = self._registration_for(transition)
+        registration = self._registration_to_change(transition)
         form = form or FlaskForm()
         if not form.validate_on_submit():
             flash(invalid or _("The form was not filled in correctly."), "error")
@@ -343,6 +353,7 @@ class RegistrationView(ScopedModelView):
 
     def _apply(self, registration: Registration, action, done: str) -> None:
         try:
+            check_stage_seen(registration, request.form.get("seen"))
             action(registration, _user())
         except (RegistrationRefused, MessageError) as error:
             _refused(error)
@@ -458,13 +469,14 @@ class RegistrationView(ScopedModelView):
     @expose("/invitation-code/", methods=("POST",))
     def invitation_code_view(self):
         """Issue a code and show it in this response only: never in a flash, the session, a URL or a log."""
-        registration = self._registration_for("issue_invitation_code")
+        registration = self._registration_to_change("issue_invitation_code")
         if not FlaskForm().validate_on_submit():
             abort(400)
         if not MACHINE.may_fire(registration, "issue_invitation_code", _user()):
             flash(str(NOT_NOW), "error")
             return self._back_to(registration)
         try:
+            check_stage_seen(registration, request.form.get("seen"))
             code = issue_invitation_code(registration, _user(), reissue=request.form.get("reissue") == "1")
         except (RegistrationRefused, MessageError) as error:
             _refused(error)
@@ -534,7 +546,7 @@ class RegistrationView(ScopedModelView):
 
     @expose("/record-form/", methods=("POST",))
     def record_form_view(self):
-        registration = self._registration_for("receive_form")
+        registration = self._registration_to_change("receive_form")
         form = FormValuesForm()
         if not form.validate_on_submit():
             flash(_("The form was not filled in correctly."), "error")
@@ -546,6 +558,7 @@ class RegistrationView(ScopedModelView):
 
     def _record_form(self, registration: Registration, values: dict[str, str]) -> None:
         try:
+            check_stage_seen(registration, request.form.get("seen"))
             missing = record_form(registration, values, _user())
         except (RegistrationRefused, MessageError) as error:
             _refused(error)

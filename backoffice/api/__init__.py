@@ -28,7 +28,7 @@ def refusal_response(refusal: Refusal):
     if refusal.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="My Case back office"'
     if refusal.status == 429:
-        response.headers["Retry-After"] = "900"
+        response.headers["Retry-After"] = str(refusal.details.get("retry_after_seconds", 900))
     return response
 
 

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from backoffice.extensions import db
 from backoffice.models import Division, Office, Role, StaffUser
@@ -127,23 +127,33 @@ class SignInResult:
 
 
 def sign_in(email: str, password: str) -> SignInResult:
-    """Check a password, counting failures and locking the account after too many. Commits."""
+    """Check a password, counting failures and locking the account after too many. Commits.
+
+    An attempt is reserved (counted) before its password is checked, in one statement that refuses once
+    SIGN_IN_MAX_FAILURES are counted: however many guesses arrive at once, no more passwords than that are
+    ever checked until the lockout ends or the right password resets the count.
+    """
     user = find_staff_by_email(email)
     if user is None or not user.is_active_account:
         _verify(_DUMMY_HASH, password)
         record_event("sign_in.failed", actor_label=_email_domain(email))
         db.session.commit()
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
-    if user.locked_until and user.locked_until > utcnow():
+    if not _reserve_attempt(user):
         _verify(_DUMMY_HASH, password)
         record_event("sign_in.refused_locked", record=user, actor=user)
+        _start_lockout(user)  # if the attempts still being checked have not started it yet
         db.session.commit()
         return SignInResult(SignInOutcome.LOCKED, user)
     if not _verify(user.password_hash, password):
         return _count_failure(user)
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.last_sign_in_at = utcnow()
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(failed_sign_ins=0, locked_until=None, last_sign_in_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     record_event("sign_in.succeeded", record=user, actor=user)
@@ -151,24 +161,56 @@ def sign_in(email: str, password: str) -> SignInResult:
     return SignInResult(SignInOutcome.SIGNED_IN, user)
 
 
-def _count_failure(user: StaffUser) -> SignInResult:
-    """Count the failure in one statement, so that guesses sent together are all counted."""
-    failures = db.session.scalar(
+def _reserve_attempt(user: StaffUser) -> bool:
+    """Count one more attempt unless the account is locked or its attempts are all taken; committed at once.
+
+    A lockout that has ended starts a fresh count (this attempt is its first)."""
+    now = utcnow()
+    lock_ended = StaffUser.locked_until <= now
+    reserved = db.session.execute(
         update(StaffUser)
-        .where(StaffUser.id == user.id)
-        .values(failed_sign_ins=StaffUser.failed_sign_ins + 1)
-        .returning(StaffUser.failed_sign_ins)
-    )
+        .where(
+            StaffUser.id == user.id,
+            or_(
+                lock_ended,
+                StaffUser.locked_until.is_(None)
+                & (StaffUser.failed_sign_ins < current_app.config["SIGN_IN_MAX_FAILURES"]),
+            ),
+        )
+        .values(
+            failed_sign_ins=case((lock_ended, 1), else_=StaffUser.failed_sign_ins + 1),
+            locked_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return reserved == 1
+
+
+def _count_failure(user: StaffUser) -> SignInResult:
+    """The attempt was counted when reserved; the failure that used the last one starts the lockout."""
     record_event("sign_in.failed", record=user, actor=user)
-    outcome = SignInOutcome.BAD_CREDENTIALS
-    if failures >= current_app.config["SIGN_IN_MAX_FAILURES"]:
-        minutes = current_app.config["SIGN_IN_LOCKOUT_MINUTES"]
-        user.locked_until = utcnow() + timedelta(minutes=minutes)
-        user.failed_sign_ins = 0
-        record_event("staff_users.locked_out", record=user, actor=user, after={"minutes": minutes})
-        outcome = SignInOutcome.LOCKED
+    outcome = SignInOutcome.LOCKED if _start_lockout(user) else SignInOutcome.BAD_CREDENTIALS
     db.session.commit()
     return SignInResult(outcome, user)
+
+
+def _start_lockout(user: StaffUser) -> bool:
+    """Lock the account once all its attempts are used, unless a lockout has already started."""
+    minutes = current_app.config["SIGN_IN_LOCKOUT_MINUTES"]
+    started = db.session.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.id == user.id,
+            StaffUser.failed_sign_ins >= current_app.config["SIGN_IN_MAX_FAILURES"],
+            StaffUser.locked_until.is_(None),
+        )
+        .values(locked_until=utcnow() + timedelta(minutes=minutes))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if started == 1:
+        record_event("staff_users.locked_out", record=user, actor=user, after={"minutes": minutes})
+    return started == 1
 
 
 def _verify(password_hash: str, password: str) -> bool:

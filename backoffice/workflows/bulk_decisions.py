@@ -18,6 +18,7 @@ from backoffice.extensions import db
 from backoffice.models import StaffUser, Submission, SubmissionStatus
 from backoffice.workflows import access, decisions
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.concurrency import for_update
 from backoffice.workflows.decisions import DecisionRefused
 
 MAX_BATCH = 50
@@ -146,10 +147,7 @@ def accept_in_bulk(status: SubmissionStatus, ids: list[int], staff: StaffUser) -
 def _accept_one(submission_id: int, status: SubmissionStatus, staff: StaffUser) -> None:
     """Checked again under the row's lock, then claimed and accepted as one would be alone."""
     submission = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .with_for_update(of=Submission)
-        .execution_options(populate_existing=True)
+        for_update(select(Submission).where(Submission.id == submission_id), of=Submission)
     )
     why = NOT_IN_QUEUE if submission is None else why_not_clean(submission, staff, status)
     if why is not None:

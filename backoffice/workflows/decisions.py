@@ -1,7 +1,9 @@
 """Decisions on submissions in the work queues: a claim before acting, then accept or reject with coded reasons.
 
-Two people can never hold or decide the same submission: the claim and the decision lock the submission's
-row (PostgreSQL) and check who holds it; a claim left idle is released. Counsel is told through the outbox.
+Two people can never hold or decide the same submission, on any engine: every action reads the submission
+under a lock (`concurrency.for_update`), checks it, then changes it by compare-and-set on what it read, so that
+the same decision sent twice (two tabs, a retried POST) is recorded once and counsel told once. A claim left
+idle is released. Counsel is told through the outbox.
 """
 
 from dataclasses import dataclass
@@ -26,7 +28,9 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows import submissions, tallies
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.concurrency import compare_and_set, for_update
 from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.state_machine import TransitionRefused
 from backoffice.workflows.timeliness import EASTERN
 
 # Who works which queue, and the transitions of each decision.
@@ -55,17 +59,26 @@ class DecisionRefused(Exception):
         self.message = str(message)
 
 
+CHANGED_MEANWHILE = _l("This submission changed while you were acting on it: look at it again.")
+
+
 def _locked(submission_id: int) -> Submission:
+    """The submission read again under a lock held until the commit, even when the page loaded it before."""
     submission = db.session.scalar(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .with_for_update(of=Submission)
-        # Read again under the lock, even when this session loaded the row before (the page did).
-        .execution_options(populate_existing=True)
+        for_update(select(Submission).where(Submission.id == submission_id), of=Submission)
     )
     if submission is None:
         raise DecisionRefused(_l("This submission does not exist."))
     return submission
+
+
+def _set(submission: Submission, expected: tuple[str, ...], **values) -> None:
+    """Change the submission only if the columns named in `expected` still hold what was read."""
+    if not compare_and_set(submission, {name: getattr(submission, name) for name in expected}, **values):
+        raise DecisionRefused(CHANGED_MEANWHILE)
+
+
+CLAIM = ("status", "claimed_by_id", "claimed_at")  # what a change of holder depends on
 
 
 def _queue_of(submission: Submission, staff: StaffUser) -> tuple:
@@ -92,7 +105,10 @@ def claim(submission_id: int, staff: StaffUser) -> Submission:
     holder = submission.claimed_by
     if holder is not None and holder.id != staff.id and not _idle(submission, now):
         raise DecisionRefused(_l("%(name)s is working on this submission.", name=holder.full_name))
-    submission.claimed_by_id, submission.claimed_at = staff.id, now
+    already_held = holder is not None and holder.id == staff.id
+    _set(submission, CLAIM, claimed_by_id=staff.id, claimed_at=now)
+    if already_held:
+        return submission  # still working on it: the claim is renewed, nothing new to record
     record_event(
         "submission.claimed",
         record=submission,
@@ -107,7 +123,7 @@ def release(submission_id: int, staff: StaffUser) -> None:
     submission = _locked(submission_id)
     if submission.claimed_by_id != staff.id:
         raise DecisionRefused(_l("You do not hold this submission."))
-    submission.claimed_by_id = submission.claimed_at = None
+    _set(submission, CLAIM, claimed_by_id=None, claimed_at=None)
     record_event("submission.released", record=submission, actor=staff)
 
 
@@ -118,16 +134,25 @@ def release_idle_claims(now: datetime | None = None) -> list[int]:
     """
     cutoff = (now or utcnow()) - timedelta(minutes=current_app.config["CLAIM_IDLE_MINUTES"])
     idle = db.session.scalars(
-        select(Submission)
-        .where(Submission.claimed_by_id.is_not(None), Submission.claimed_at <= cutoff)
-        .with_for_update(of=Submission, skip_locked=True)
+        for_update(
+            select(Submission).where(Submission.claimed_by_id.is_not(None), Submission.claimed_at <= cutoff),
+            of=Submission,
+            skip_locked=True,
+        )
     ).all()
+    released = []
     for submission in idle:
         holder = submission.claimed_by.email if submission.claimed_by else None
-        submission.claimed_by_id = submission.claimed_at = None
-        record_event("submission.claim_expired", record=submission, before={"claimed_by": holder})
+        if compare_and_set(
+            submission,
+            {name: getattr(submission, name) for name in CLAIM},
+            claimed_by_id=None,
+            claimed_at=None,
+        ):
+            record_event("submission.claim_expired", record=submission, before={"claimed_by": holder})
+            released.append(submission.id)
     db.session.commit()
-    return [submission.id for submission in idle]
+    return released
 
 
 def decide(
@@ -227,9 +252,12 @@ def _record_decision(
         details["files"] = {item.attachment.public_id: item.accepted for item in files}
     if submission.held_at is not None:
         details["hold_ended"] = True
-    submissions.fire(submission, accept if accepted else reject, staff, **details)
-    submission.claimed_by_id = submission.claimed_at = None
-    submission.held_at = submission.held_by_id = None
+    # The one who holds it decides once: the claim and any hold end with the decision, or nothing happens.
+    _set(submission, CLAIM, claimed_by_id=None, claimed_at=None, held_at=None, held_by_id=None)
+    try:
+        submissions.fire(submission, accept if accepted else reject, staff, **details)
+    except TransitionRefused:
+        raise DecisionRefused(CHANGED_MEANWHILE) from None
     _tell_counsel(submission, decision)
     tallies.count_decision(decision)
     return decision
@@ -306,7 +334,7 @@ def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submis
             _l("%(name)s does not work this queue in this office.", name=to.full_name)
         ) from None
     before = submission.claimed_by.email if submission.claimed_by else None
-    submission.claimed_by_id, submission.claimed_at = to.id, utcnow()
+    _set(submission, CLAIM, claimed_by_id=to.id, claimed_at=utcnow())
     record_event(
         "submission.reassigned",
         record=submission,
@@ -324,7 +352,7 @@ def return_to_queue(submission_id: int, supervisor: StaffUser) -> Submission:
     if submission.claimed_by is None:
         raise DecisionRefused(_l("No one holds this submission."))
     before = submission.claimed_by.email
-    submission.claimed_by_id = submission.claimed_at = None
+    _set(submission, CLAIM, claimed_by_id=None, claimed_at=None)
     record_event(
         "submission.returned_to_queue",
         record=submission,
@@ -352,8 +380,9 @@ def put_on_hold(submission_id: int, staff: StaffUser, note: str) -> Submission:
         raise DecisionRefused(_l("This submission is already on hold."))
     body = _note_text(note, _l("Say why the submission is on hold."))
     now = utcnow()
-    submission.held_at, submission.held_by_id = now, staff.id
-    submission.claimed_by_id = submission.claimed_at = None
+    _set(
+        submission, (*CLAIM, "held_at"), held_at=now, held_by_id=staff.id, claimed_by_id=None, claimed_at=None
+    )
     note_row = SubmissionNote(
         submission_id=submission.id, staff=staff, body=body, is_hold=True, created_at=now
     )
@@ -375,7 +404,7 @@ def take_off_hold(submission_id: int, staff: StaffUser) -> Submission:
         if submission.claimed_by_id != staff.id:
             raise DecisionRefused(_l("Claim the submission before taking it off hold."))
     held_by = submission.held_by.email if submission.held_by else None
-    submission.held_at = submission.held_by_id = None
+    _set(submission, ("status", "held_at"), held_at=None, held_by_id=None)
     record_event("submission.taken_off_hold", record=submission, actor=staff, before={"held_by": held_by})
     return submission
 
@@ -424,8 +453,14 @@ def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: s
     before = submission.document_kind
     rule = timeliness.find_rule(submission.division_id, new_kind, submission.purpose)
     deadline = timeliness.judge(rule, submission.hearing_on, submission.received_at, submission.office.zone)
-    submission.document_kind, submission.deadline_rule = new_kind, rule
-    submission.deadline_on, submission.timeliness = deadline.last_day, deadline.timeliness
+    _set(
+        submission,
+        (*CLAIM, "document_kind"),
+        document_kind=new_kind,
+        deadline_rule_id=rule.id if rule else None,
+        deadline_on=deadline.last_day,
+        timeliness=deadline.timeliness,
+    )
     # Why, in the staff's words, is an internal note: the append-only audit log keeps only its id.
     note = SubmissionNote(submission_id=submission.id, staff=staff, body=why)
     db.session.add(note)

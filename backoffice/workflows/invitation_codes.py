@@ -1,8 +1,12 @@
 """Invitation codes (issued by a clerk once identity is verified) and their redemption through the portal
 with an SMS access code (PORTAL-API.md, steps 4 and 5).
 
-From outside, an unknown, used, revoked or expired code all get the same answer; failed attempts are
-counted per person (sign-in subject) and per portal client, and too many get 429.
+From outside, an unknown, used, revoked or expired code all get the same answer. Failed attempts are counted
+per person (sign-in subject): too many, and that person waits (429), whatever they send. The portal client as a
+whole is never locked out, since all counsel come through it: when wrong codes arrive from it faster than
+CODE_FLOOD_FAILURES_PER_MINUTE, each wrong one is answered 429 "slow down" (and the flood is recorded once a
+minute in the audit log for operators), while a valid code is always honoured. Guessing stays hopeless at any
+rate: a code has 60 random bits.
 """
 
 import hashlib
@@ -16,6 +20,7 @@ from sqlalchemy import func, select, update
 from backoffice.extensions import db
 from backoffice.models import (
     AccessChallenge,
+    AuditEvent,
     Channel,
     CodeAttempt,
     InvitationCode,
@@ -28,7 +33,8 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import codes
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import record_event, record_event_now
+from backoffice.workflows.concurrency import for_update
 from backoffice.workflows.refusals import Refusal
 from backoffice.workflows.registration import (
     MACHINE,
@@ -38,6 +44,7 @@ from backoffice.workflows.registration import (
     message_counsel,
     require,
 )
+from backoffice.workflows.state_machine import TransitionRefused
 
 SIGN_IN_PROVIDERS = ("gckey", "partner")
 MAX_CHALLENGES_PER_CODE = 3
@@ -155,7 +162,7 @@ def redeem_invitation_code(client: PortalClient, request: RedeemRequest) -> Acce
     record = _usable_code(request.code)
     if record is None or not _may_challenge(record, request):
         _count_failure(client, person, "invitation_code")
-        raise Refusal("invalid_code")
+        raise _wrong_code_refusal(client)
     registration = record.registration
     _close_open_challenges(record)
     access_code = codes.new_access_code()
@@ -190,9 +197,7 @@ def _usable_code(code: str) -> InvitationCode | None:
     if digest is None:
         return None
     # Locked until the commit, so that two redemptions of one code are counted one after the other.
-    record = db.session.scalar(
-        select(InvitationCode).where(InvitationCode.code_hash == digest).with_for_update()
-    )
+    record = db.session.scalar(for_update(select(InvitationCode).where(InvitationCode.code_hash == digest)))
     if record is None or record.revoked_at or record.redeemed_at or record.expires_at <= utcnow():
         return None
     if record.registration.status is not RegistrationStatus.CODE_ISSUED:
@@ -298,7 +303,10 @@ def _activate(client: PortalClient, challenge: AccessChallenge) -> PortalAccount
     account.sign_in_provider = challenge.sign_in_provider
     account.sign_in_subject = challenge.sign_in_subject
     account.status = PortalAccountStatus.ACTIVE
-    MACHINE.fire(registration, "activate", actor_label=f"portal: {client.name}")
+    try:
+        MACHINE.fire(registration, "activate", actor_label=f"portal: {client.name}")
+    except TransitionRefused:
+        raise Refusal("invalid_access_code") from None  # a clerk acted on the registration at that moment
     db.session.flush()
     record_event("portal_account.activated", record=account, actor_label=f"portal: {client.name}")
     return account
@@ -309,18 +317,52 @@ def _subject_key(provider: str, subject: str) -> str:
 
 
 def _refuse_when_too_many_failures(client: PortalClient, person: str) -> None:
+    """The person's limit: after too many wrong codes, even a right one waits (the person is slowed down, not
+    told which of their codes was right)."""
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["CODE_FAILURE_WINDOW_MINUTES"])
+    if _failures_since(client, since, person) >= config["CODE_FAILURES_PER_PERSON"]:
+        raise Refusal("too_many_attempts")
+
+
+def _failures_since(client: PortalClient, since: datetime, person: str | None = None) -> int:
     recent = select(func.count(CodeAttempt.id)).where(
         CodeAttempt.portal_client_id == client.id, CodeAttempt.attempted_at > since
     )
-    if (
-        db.session.scalar(recent.where(CodeAttempt.subject_key == person))
-        >= config["CODE_FAILURES_PER_PERSON"]
-    ):
-        raise Refusal("too_many_attempts")
-    if db.session.scalar(recent) >= config["CODE_FAILURES_PER_CLIENT"]:
-        raise Refusal("too_many_attempts")
+    if person is not None:
+        recent = recent.where(CodeAttempt.subject_key == person)
+    return db.session.scalar(recent)
+
+
+FLOOD_WINDOW = timedelta(minutes=1)
+
+
+def _wrong_code_refusal(client: PortalClient) -> Refusal:
+    """The answer to a wrong code (already counted): "invalid", or "slow down" while the client floods."""
+    now = utcnow()
+    if _failures_since(client, now - FLOOD_WINDOW) <= current_app.config["CODE_FLOOD_FAILURES_PER_MINUTE"]:
+        return Refusal("invalid_code")
+    _record_flood(client, now)
+    return Refusal("slow_down", retry_after_seconds=int(FLOOD_WINDOW.total_seconds()))
+
+
+def _record_flood(client: PortalClient, now: datetime) -> None:
+    """Once a minute at most, so that a flood does not also flood the audit log."""
+    recorded = db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "portal_client.code_flood",
+            AuditEvent.record_type == PortalClient.__tablename__,
+            AuditEvent.record_id == str(client.id),
+            AuditEvent.occurred_at > now - FLOOD_WINDOW,
+        )
+    )
+    if recorded is None:
+        record_event_now(
+            "portal_client.code_flood",
+            record=client,
+            actor_label=f"portal: {client.name}",
+            after={"per_minute_above": current_app.config["CODE_FLOOD_FAILURES_PER_MINUTE"]},
+        )
 
 
 def _count_failure(client: PortalClient, person: str, kind: str) -> None:

@@ -25,6 +25,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.concurrency import lock_again
 from backoffice.workflows.registration import RegistrationRefused, fire, message_counsel, require
 
 SYNC_JOB = "jobs.registration.sync_meeting"
@@ -176,7 +177,7 @@ def sync_meeting(meeting_id: int) -> MeetingStatus | None:
 
 def _record_done(meeting: VerificationMeeting, change: str, since, info: webex.MeetingInfo | None) -> None:
     """Webex did it; unless the clerk changed the meeting while Webex was being called, then that comes next."""
-    db.session.refresh(meeting, with_for_update=True)
+    lock_again(meeting)
     if info is not None:
         meeting.webex_meeting_id, meeting.web_link = info.meeting_id, info.web_link
         meeting.meeting_number = info.meeting_number

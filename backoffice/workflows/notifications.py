@@ -30,6 +30,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.concurrency import compare_and_set
 from backoffice.workflows.message_attachments import attachments_for
 from backoffice.workflows.message_rendering import BILINGUAL, MASK, RenderedMessage, render_message
 from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
@@ -277,9 +278,15 @@ def resend(notification: Notification, staff: StaffUser) -> None:
     if MASK in notification.values.values():
         raise MessageError("Its code was erased when it failed: issue a new code instead.")
     before = notification.status.value
-    notification.status = NotificationStatus.QUEUED
-    notification.next_attempt_at = None
-    notification.attempts = 0  # a fresh series of attempts, with its retries
+    # A fresh series of attempts, with its retries; sent twice at once (two clicks), it is queued once.
+    if not compare_and_set(
+        notification,
+        {"status": notification.status},
+        status=NotificationStatus.QUEUED,
+        next_attempt_at=None,
+        attempts=0,
+    ):
+        raise MessageError("The message changed meanwhile.")
     _history(notification, "resent", staff.email)
     record_event(
         "notification.resent",
@@ -292,11 +299,14 @@ def resend(notification: Notification, staff: StaffUser) -> None:
 
 
 def mark_letter_sent(notification: Notification, staff: StaffUser) -> None:
-    if notification.status is not NotificationStatus.TO_PRINT:
+    if notification.status is not NotificationStatus.TO_PRINT or not compare_and_set(
+        notification,
+        {"status": NotificationStatus.TO_PRINT},
+        status=NotificationStatus.LETTER_SENT,
+        sent_at=utcnow(),
+        sent_by_id=staff.id,
+    ):
         raise MessageError("Only a letter waiting to be sent can be marked sent.")
-    notification.status = NotificationStatus.LETTER_SENT
-    notification.sent_at = utcnow()
-    notification.sent_by = staff
     erase_secrets(notification)
     _history(notification, "letter_sent", staff.email)
     record_event(

@@ -124,6 +124,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Too many attempts. Wait 15 minutes and try again, or call the My Case help desk.",
         "Trop de tentatives. Attendez 15 minutes avant de réessayer ou appelez le service d'assistance de Mon dossier.",
     ),
+    "slow_down": (
+        429,
+        "This code is not valid, and a great many wrong codes are arriving at the moment. Check the code and "
+        "try again in {retry_after_seconds} seconds.",
+        "Ce code n'est pas valide, et un très grand nombre de codes erronés arrivent en ce moment. Vérifiez le "
+        "code et réessayez dans {retry_after_seconds} secondes.",
+    ),
 }
 
 

@@ -29,8 +29,9 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import portal
+from backoffice.workflows.concurrency import for_update
 from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
-from backoffice.workflows.state_machine import StateMachine, Transition, TransitionRefused
+from backoffice.workflows.state_machine import ChangedMeanwhile, StateMachine, Transition, TransitionRefused
 
 R = RegistrationStatus
 CLERK = frozenset({Role.CLERK})
@@ -46,7 +47,6 @@ MESSAGE_CHANNEL = {
 
 
 def _status_changed(registration: Registration, before: RegistrationStatus) -> None:
-    registration.status_changed_at = utcnow()
     if registration.status is R.ON_HOLD:
         registration.status_before_hold = before
 
@@ -87,6 +87,7 @@ MACHINE = StateMachine(
         "withdraw": Transition(OPEN, R.WITHDRAWN, CLERK_OR_SUPERVISOR),
     },
     on_change=_status_changed,
+    version="status_changed_at",
 )
 
 ACTION_LABELS = {
@@ -115,13 +116,30 @@ class RegistrationRefused(Exception):
 
 
 NOT_NOW = _l("This action is not possible at this stage of the registration.")
+CHANGED_MEANWHILE = _l(
+    "This registration changed since the page was shown (someone acted on it first): look at it again."
+)
 
 
 def fire(registration: Registration, transition: str, actor: StaffUser | None = None, **details: Any) -> None:
     try:
         MACHINE.fire(registration, transition, actor, **details)
+    except ChangedMeanwhile:
+        raise RegistrationRefused(CHANGED_MEANWHILE) from None
     except TransitionRefused:
         raise RegistrationRefused(NOT_NOW) from None
+
+
+def stage_seen(registration: Registration) -> str:
+    """What a page that offers actions on the registration saw of it, sent back with each action."""
+    return registration.status_changed_at.isoformat()
+
+
+def check_stage_seen(registration: Registration, seen: str | None) -> None:
+    """Refuse an action sent from a page that showed an earlier stage: a second click, another tab, a colleague
+    who acted first. The same action sent twice is thus applied once, whichever arrives first."""
+    if seen is not None and seen != stage_seen(registration):
+        raise RegistrationRefused(CHANGED_MEANWHILE)
 
 
 def require(registration: Registration, transition: str, actor: StaffUser | None) -> None:
@@ -189,6 +207,8 @@ def start_registration(
     office = handling_office(counsel, clerk)
     if clerk.office_id not in (None, office.id):
         raise RegistrationRefused(_l("This counsel has no active case in your office."))
+    # Counsel's row is locked while looking for a registration in progress: two invitations at once make one.
+    db.session.scalar(for_update(select(Counsel.id).where(Counsel.id == counsel.id)))
     existing = open_registration(counsel)
     if existing is not None:
         raise RegistrationRefused(_l("This counsel already has a registration in progress."))

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backoffice.models import Role, StaffUser
+from backoffice.models.types import utcnow
 from backoffice.workflows.audit import SYSTEM, record_event
+from backoffice.workflows.concurrency import compare_and_set
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,22 @@ class TransitionRefused(Exception):
     pass
 
 
+class ChangedMeanwhile(TransitionRefused):
+    """The record's status changed between reading it and moving it (someone else moved it first)."""
+
+
 class StateMachine:
     def __init__(
-        self, name: str, transitions: dict[str, Transition], on_change: Callable | None = None
+        self,
+        name: str,
+        transitions: dict[str, Transition],
+        on_change: Callable | None = None,
+        version: str | None = None,
     ) -> None:
         self.name = name
         self.transitions = transitions
         self.on_change = on_change
+        self.version = version  # a timestamp column set at every move: moves to the same status differ too
 
     def may_fire(self, record: Any, transition: str, actor: StaffUser | None) -> bool:
         rule = self.transitions[transition]
@@ -49,11 +60,23 @@ class StateMachine:
         target: Any = None,
         **details: Any,
     ) -> None:
-        """Move `record` along one allowed transition, with its audit event in the same transaction."""
+        """Move `record` along one allowed transition, with its audit event in the same transaction.
+
+        The move is a compare-and-set on the status read (and on `version`, a column that every move
+        changes, when the machine has one), so that of two requests moving the same record at once, the
+        second is refused with ChangedMeanwhile whatever the engine and whatever the caller locked.
+        """
         if not self.may_fire(record, transition, actor):
             raise TransitionRefused(f"{self.name}.{transition} is not allowed from {record.status.value}")
         before = record.status
-        record.status = target if target is not None else self.transitions[transition].target
+        expected, values = (
+            {"status": before},
+            {"status": self.transitions[transition].target if target is None else target},
+        )
+        if self.version is not None:
+            expected[self.version], values[self.version] = getattr(record, self.version), utcnow()
+        if not compare_and_set(record, expected, **values):
+            raise ChangedMeanwhile(f"{self.name}.{transition}: {record.status.value} changed meanwhile")
         if self.on_change is not None:
             self.on_change(record, before)
         record_event(

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from backoffice.extensions import db
 from backoffice.models import Decision, DecisionTally, ReasonTally
 from backoffice.models.submission import decision_reasons
+from backoffice.workflows.concurrency import begin_write
 from backoffice.workflows.timeliness import eastern_day, eastern_midnight
 
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -50,10 +51,11 @@ def recount(since: date | None = None) -> int:
 
     On PostgreSQL the tallies are locked against every change first: decisions being recorded at that
     moment are waited for and counted, and those that come after wait and are added once this is done, so
-    none is lost or counted twice. (SQLite lets one writer at a time.)
+    none is lost or counted twice. On SQLite the database's write lock is taken before the decisions are read.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE decision_tallies, reason_tallies IN SHARE ROW EXCLUSIVE MODE"))
+    begin_write()  # SQLite: the database's write lock, before the decisions are read
     place = (Decision.decided_at, Decision.office_id, Decision.division_id, Decision.made_by)
     in_range = [] if since is None else [Decision.decided_at >= eastern_midnight(since)]
     outcomes: Counter = Counter()
