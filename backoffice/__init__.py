@@ -1,6 +1,7 @@
 """The IRB My Case back office: the staff tool behind the counsel-facing My Case portal."""
 
 import logging
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,8 @@ from backoffice.extensions import babel, csrf, db, declared_in_models, login_man
 from config import Config, ProductionConfig, config_from_environment
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# A caller's request id is kept only in this shape: it goes into the append-only audit log and the logs.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -69,7 +72,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _tag_request() -> None:
         given = request.headers.get("X-Request-Id", "")
-        g.request_id = given[:64] if given.isprintable() and given else uuid.uuid4().hex
+        g.request_id = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     @app.after_request
     def _secure_headers(response):

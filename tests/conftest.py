@@ -300,3 +300,11 @@ def webex_emulator(app):
     yield emulator
     server.shutdown()
     server.server_close()
+
+
+def model_views(app: Flask) -> list:
+    """Every model screen of the back office, walked rather than listed, so that a new one is covered."""
+    from backoffice.admin.base import ScopedModelView
+
+    (admin,) = app.extensions["admin"]
+    return [view for view in admin._views if isinstance(view, ScopedModelView)]

@@ -1,7 +1,9 @@
 """The audit log is append-only: the ORM refuses, and the database refuses on its own."""
 
+import re
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from backoffice.extensions import db
@@ -76,3 +78,46 @@ def test_sqlite_insert_or_replace_cannot_rewrite_an_audit_event(app):
         )
     db.session.rollback()
     assert db.session.get(AuditEvent, event_id).action == "test.event"
+
+
+SAFE_REQUEST_IDS = ("0f8fe2c1-7d7b-4b8e-a1f2-5d1c3a9e0b77", "edge.42_A-b", "a" * 64)
+UNSAFE_REQUEST_IDS = (
+    "has space",
+    "tab\tinside",
+    "bell\x07",
+    "delete\x7f",
+    "a" * 65,
+    "caf\u00e9",
+    "\u202eevil",
+    "id\r\nSet-Cookie: session=stolen",
+    "id\nX-Forwarded-For: 10.0.0.1",
+    "../../etc/passwd",
+    "<script>",
+    "a;b",
+    "",
+)
+
+
+def refused_with_request_id(client, request_id: str) -> tuple[str, str]:
+    """Send a request that is refused (and so audited) with this X-Request-Id, as a server would pass it
+    on; return the id answered and the id recorded in the audit log."""
+    response = client.get("/admin/staff/", environ_overrides={"HTTP_X_REQUEST_ID": request_id})
+    assert response.status_code == 403
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "permission.refused").order_by(AuditEvent.id.desc())
+    ).first()
+    return response.headers["X-Request-Id"], event.request_id
+
+
+def test_a_callers_request_id_is_kept_when_safe_and_otherwise_replaced_in_the_answer_and_the_audit_log(
+    app, login_as
+):
+    clerk = login_as("clerk", "western")
+    for given in SAFE_REQUEST_IDS:
+        assert refused_with_request_id(clerk, given) == (given, given)
+    answered = []
+    for given in UNSAFE_REQUEST_IDS:
+        answer, recorded = refused_with_request_id(clerk, given)
+        assert re.fullmatch(r"[0-9a-f]{32}", answer) and recorded == answer, repr(given)
+        answered.append(answer)
+    assert len(set(answered)) == len(UNSAFE_REQUEST_IDS)

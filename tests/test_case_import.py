@@ -223,3 +223,43 @@ def test_a_run_lost_again_and_again_is_stopped_not_retried_forever(app, tmp_path
     db.session.commit()
     assert requeue_lost_runs() == []
     assert db.session.get(JobRun, run.id).status is JobStatus.FAILED
+
+
+def upload_import(admin, rows: list[dict], path: Path) -> int:
+    """An administrator uploads an import through the screen; returns its job's number."""
+    import io
+
+    page = admin.get("/admin/case_import/").get_data(as_text=True)
+    response = admin.post(
+        "/admin/case_import/",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "file": (io.BytesIO(write_csv(path, rows).read_bytes()), path.name),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    return int(response.location.rsplit("=", 1)[1])
+
+
+def test_a_regional_supervisor_sees_only_the_jobs_run_from_its_office_and_their_problems(
+    app, tmp_path, login_as, run_worker
+):
+    bad_row = {"file_number": "12345", "division": "XYZ", "office": "mars"}
+    jobs = {
+        office: upload_import(login_as("admin", office), [GOOD_ROW, bad_row], tmp_path / f"{office}.csv")
+        for office in ("western", "central")
+    }
+    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "national.csv", [GOOD_ROW])))
+    run_worker()
+    for office, other in (("western", "central"), ("central", "western")):
+        supervisor = login_as("supervisor", office)
+        listing = supervisor.get("/admin/jobrun/").get_data(as_text=True)
+        assert f"{office}.csv" in listing and f"{other}.csv" not in listing and "national.csv" not in listing
+        assert "List (1)" in listing
+        details = supervisor.get(f"/admin/jobrun/details/?id={jobs[office]}").get_data(as_text=True)
+        assert 'data-testid="job-errors"' in details and "<code>office</code>" in details
+        assert supervisor.get(f"/admin/jobrun/details/?id={jobs[other]}").status_code == 404
+        home = supervisor.get("/admin/").get_data(as_text=True)
+        assert f'?id={jobs[office]}"' in home and f'?id={jobs[other]}"' not in home
+    assert "List (3)" in login_as("supervisor", "national").get("/admin/jobrun/").get_data(as_text=True)

@@ -16,6 +16,14 @@ def count(table: str) -> int:
     return db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608 - a fixed name
 
 
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    from backoffice import MIGRATIONS_DIR
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
 def test_going_down_and_up_through_the_queue_revision_on_sqlite_keeps_every_row(tmp_path, redis_url):
     from backoffice.models import CheckOutcome, CheckResultRecord
     from backoffice.workflows import decisions, submissions
@@ -129,7 +137,7 @@ def test_searching_in_part_has_its_indexes_on_postgresql_and_migrations_run_with
             upgrade()
             version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
             indexes = db.session.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%trgm'"))
-            assert (version, indexes.scalar()) == ("0008", 0)
+            assert (version, indexes.scalar()) == (head_revision(), 0)
             db.session.remove()
             db.engine.dispose()
     finally:
@@ -137,3 +145,26 @@ def test_searching_in_part_has_its_indexes_on_postgresql_and_migrations_run_with
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+def test_jobs_run_before_they_kept_an_office_take_the_office_of_who_started_them(app):
+    """Going up to the revision that gives jobs an office fills it from the staff member who started each;
+    a job from the command line stays without one (national scope only)."""
+    from tests.factories import create_staff, office
+
+    admin = create_staff("admin", "central")
+    staff, label, central = admin.id, admin.email, office("central").id
+    db.session.remove()
+    downgrade(revision="0008")
+    insert = text(
+        "INSERT INTO job_runs (kind, status, requested_by_id, requested_by_label, total, done, succeeded, "
+        "failed, errors, summary, created_at) "
+        "VALUES ('case_import', 'finished', :staff, :label, 0, 0, 0, 0, '[]', '{}', CURRENT_TIMESTAMP)"
+    )
+    db.session.execute(insert, {"staff": staff, "label": label})
+    db.session.execute(insert, {"staff": None, "label": "command line"})
+    db.session.commit()
+    db.session.remove()
+    upgrade()
+    offices = db.session.execute(text("SELECT requested_by_id, office_id FROM job_runs ORDER BY id")).all()
+    assert [tuple(row) for row in offices] == [(staff, central), (None, None)]

@@ -20,6 +20,7 @@ from tests.factories import (
     create_staff,
     create_submission,
     make_counsel_of_record,
+    office,
     registration_with_code,
 )
 
@@ -144,7 +145,7 @@ def records(app, login_as):
     make_counsel_of_record(case, counsel)
     clients = {name: login_as(*spec) for name, spec in PRINCIPALS.items()}
     colleague = create_staff("clerk", "western")  # edited by the walk, so not one of the principals
-    run = JobRun(kind="case_import", requested_by_label="test")
+    run = JobRun(kind="case_import", requested_by_label="test", office_id=office("western").id)
     db.session.add(run)
     db.session.commit()
     message = queue_message("invitation", TEMPLATES["invitation"].sample, counsel=counsel, case=case)

@@ -6,9 +6,23 @@ import io
 import re
 
 import pytest
+from sqlalchemy import select
 
-from backoffice.models import CaseStatus
-from tests.factories import create_case, create_counsel, make_counsel_of_record
+from backoffice.admin.base import ScopedModelView, national_scope
+from backoffice.extensions import db
+from backoffice.models import AuditEvent, CaseStatus, Counsel, InvitationChannel, Role, StaffUser
+from backoffice.workflows.access import may_open
+from backoffice.workflows.case_import import REQUIRED_COLUMNS, start_case_import
+from backoffice.workflows.registration import start_registration
+from tests.conftest import csrf_token_from, model_views
+from tests.factories import (
+    create_case,
+    create_counsel,
+    create_filer,
+    create_staff,
+    create_submission,
+    make_counsel_of_record,
+)
 
 
 def exported_file_numbers(client) -> set[str]:
@@ -111,3 +125,152 @@ def test_every_list_filter_works_on_this_database(app, login_as, role, url):
     create_case("western", "RPD")
     response = client.get(url)
     assert response.status_code == 200, response.get_data(as_text=True)[-500:]
+
+
+def test_a_model_screen_that_does_not_declare_its_scope_is_refused_when_defined(app):
+    with pytest.raises(TypeError, match="must declare its scope"):
+
+        class ForgetfulView(ScopedModelView):
+            area = "cases"
+
+    with pytest.raises(TypeError, match="cannot be national"):
+
+        class TooWideView(ScopedModelView):
+            area = "cases"
+            scope = national_scope
+
+
+def rename_staff(admin, staff: StaffUser, full_name: str) -> int:
+    """An administrator renames a staff user through the staff screen; returns the audit event's id."""
+    url = f"/admin/staff/edit/?id={staff.id}"
+    form = {
+        "csrf_token": csrf_token_from(admin.get(url).get_data(as_text=True)),
+        "email": staff.email,
+        "full_name": full_name,
+        "role": staff.role.value,
+        "office": str(staff.office_id),
+        "division": "__None",
+        "preferred_language": "en",
+        "is_active_account": "y",
+    }
+    assert admin.post(url, data=form).status_code == 302
+    return db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "staff_users.updated", AuditEvent.record_id == str(staff.id)
+        )
+    )
+
+
+def test_a_regional_supervisor_sees_changes_to_its_offices_records_only_whoever_made_them(app, login_as):
+    admin = login_as("admin", "western")  # an administrator of the western supervisor's own office
+    renamed = {
+        "western": rename_staff(admin, create_staff("clerk", "western"), "Renamed in Western"),
+        "central": rename_staff(admin, create_staff("clerk", "central"), "Renamed in Central"),
+    }
+    for office, other in (("western", "central"), ("central", "western")):
+        supervisor = login_as("supervisor", office)
+        export = supervisor.get("/admin/audit/export/csv/").get_data(as_text=True)
+        assert f"Renamed in {office.title()}" in export
+        assert f"Renamed in {other.title()}" not in export
+        assert supervisor.get(f"/admin/audit/details/?id={renamed[office]}").status_code == 200
+        assert supervisor.get(f"/admin/audit/details/?id={renamed[other]}").status_code == 404
+
+
+PRINCIPALS = (
+    ("clerk", "western", None),
+    ("division_member", "western", "RPD"),
+    ("division_member", "western", "ID"),
+    ("supervisor", "western", None),
+    ("supervisor", "national", None),
+    ("admin", "central", None),
+)
+
+
+def records_in_two_offices(folder) -> None:
+    """Records of every kind in two offices, and in two divisions of one of them: cases, counsel (one of
+    record in both offices), submissions, registrations and their messages, jobs run from each office and
+    from the command line, and their audit events."""
+    clerks = {office: create_staff("clerk", office) for office in ("western", "central")}
+    filers = [create_filer(office, division) for office, division in (("western", "RPD"), ("western", "ID"))]
+    filers.append(create_filer("central", "RPD"))
+    for filer in filers:
+        create_submission(filer)
+    for filer in (filers[0], filers[2]):
+        start_registration(filer.counsel, InvitationChannel.EMAIL, clerks[filer.case.office.code])
+    make_counsel_of_record(filers[2].case, filers[1].counsel)
+    db.session.commit()
+    upload = folder / "cases.csv"
+    upload.write_text(",".join(REQUIRED_COLUMNS) + "\n", encoding="utf-8")
+    for starter in (create_staff("admin", "western"), create_staff("admin", "central"), None):
+        start_case_import(upload, "cases.csv", requested_by=starter)
+
+
+def in_scope(user: StaffUser, record) -> bool:
+    """Whether the user's office (and division) covers the record, from what the record itself says."""
+    if user.role is Role.ADMIN or user.office_id is None:
+        return True
+    if isinstance(record, Counsel):
+        places = {(link.case.office_id, link.case.division_id) for link in record.cases_of_record}
+    else:
+        places = {(getattr(record, "office_id", None), getattr(record, "division_id", None))}
+    return any(
+        office == user.office_id and (user.role is not Role.DIVISION_MEMBER or division == user.division_id)
+        for office, division in places
+    )
+
+
+def listed(client, view) -> tuple[int, set[int]]:
+    """The count the list shows, and the ids of its rows, page after page."""
+    ids, page = set(), 0
+    while True:
+        page_html = client.get(f"/admin/{view.endpoint}/?page={page}").get_data(as_text=True)
+        count = int(re.search(r"List \((\d+)\)", page_html).group(1))
+        found = re.findall(rf"/admin/{view.endpoint}/(?:details|edit)/\?id=(\d+)", page_html)
+        if not set(map(int, found)) - ids:
+            return count, ids
+        ids |= set(map(int, found))
+        page += 1
+
+
+def exported_rows(client, view) -> int:
+    response = client.get(f"/admin/{view.endpoint}/export/csv/")
+    assert response.status_code == 200
+    return len(list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))) - 1
+
+
+def opened(client, view, ids) -> set[int]:
+    """The records whose page opens; any other answers 404."""
+    answers = {id_: client.get(f"/admin/{view.endpoint}/details/?id={id_}").status_code for id_ in ids}
+    assert set(answers.values()) <= {200, 404}, answers
+    return {id_ for id_, status in answers.items() if status == 200}
+
+
+def disagreements(client, user: StaffUser, view, records: list) -> list[str]:
+    """What the view's list, count, export and record pages say that the others, or the scope, do not."""
+    who = f"{view.endpoint} as {user.role.value} of office {user.office_id}, division {user.division_id}"
+    expected = {record.id for record in records if in_scope(user, record)}
+    count, ids = listed(client, view)
+    problems = []
+    if count != len(ids) or ids & {record.id for record in records} != expected:
+        problems.append(f"{who}: lists {sorted(ids)} ({count}), not {sorted(expected)}")
+    if view.can_export and exported_rows(client, view) != count:
+        problems.append(f"{who}: the export and the list's count differ")
+    if view.can_view_details and opened(client, view, [record.id for record in records]) != expected:
+        problems.append(f"{who}: the pages that open are not the records in scope")
+    return problems
+
+
+def test_every_model_screen_lists_counts_exports_and_opens_the_same_records_for_every_role(
+    app, login_as, tmp_path
+):
+    records_in_two_offices(tmp_path)
+    clients = [login_as(*principal) for principal in PRINCIPALS]
+    views = model_views(app)
+    records = {view.endpoint: db.session.scalars(select(view.model)).unique().all() for view in views}
+    problems = []
+    for client in clients:
+        user = db.session.merge(client.user)
+        for view in views:
+            if may_open(user, view.area):
+                problems += disagreements(client, user, view, records[view.endpoint])
+    assert not problems, "\n".join(problems)

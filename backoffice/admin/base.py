@@ -1,7 +1,8 @@
 """Base classes for every staff screen: sign-in required, role checked, records scoped to the user.
 
 Scoping is applied to the queries Flask-Admin runs (list, count, detail, edit, delete, export), so a
-record outside the user's office or division is never listed and cannot be opened by its URL.
+record outside the user's office or division is never listed and cannot be opened by its URL. A model
+screen must declare its scope: one that forgets is refused when its class is defined, not left unlimited.
 """
 
 from typing import Any
@@ -13,8 +14,10 @@ from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
 from sqlalchemy import inspect, select
 
+from backoffice.admin.formatters import csv_cell
 from backoffice.extensions import db
-from backoffice.workflows.access import may_open
+from backoffice.models import Role
+from backoffice.workflows.access import AREAS, may_open
 from backoffice.workflows.audit import record_event, record_event_now
 
 
@@ -55,8 +58,16 @@ class StaffPage(GuardedView, BaseView):
     """A custom screen (not a model list)."""
 
 
+def national_scope(view: "ScopedModelView", query):
+    """The scope of a screen that only administrators open (reference data, staff, portal clients): no limit.
+
+    Declared with `scope = national_scope`; refused for an area that staff of an office may open."""
+    return query
+
+
 class ScopedModelView(GuardedView, ModelView):
-    """A model screen whose queries only ever return records in the user's scope."""
+    """A model screen whose queries only ever return records in the user's scope, and whose CSV export
+    writes no cell that a spreadsheet would run as a formula."""
 
     can_create = False
     can_edit = False
@@ -80,9 +91,20 @@ class ScopedModelView(GuardedView, ModelView):
         }
         return url_for(f"{endpoint}.index_view", **args)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Fail closed: a screen that does not say whose records it shows would show everyone's."""
+        super().__init_subclass__(**kwargs)
+        if cls.scope is ScopedModelView.scope:
+            raise TypeError(f"{cls.__name__} must declare its scope (a scope() method, or national_scope)")
+        if cls.scope is national_scope and AREAS[cls.area] - {Role.ADMIN}:
+            raise TypeError(f"{cls.__name__} is opened by staff of an office: it cannot be national")
+
     def scope(self, query):
-        """Restrict `query` (selecting this view's model) to the user's scope. Default: no limit."""
-        return query
+        """Restrict `query` (selecting this view's model) to the user's scope: every subclass says how."""
+        raise NotImplementedError
+
+    def get_export_value(self, model: Any, name: str) -> Any:
+        return csv_cell(super().get_export_value(model, name))
 
     def get_query(self):
         return self.scope(super().get_query())

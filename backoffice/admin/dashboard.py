@@ -59,8 +59,6 @@ QUEUE_ENDPOINTS = {
     SubmissionStatus.WITH_REGISTRY: "registry_queue.index",
     SubmissionStatus.WITH_DIVISION: "division_queue.index",
 }
-# A cell starting with one of these is a formula to a spreadsheet: it is exported with a quote before it.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _user() -> StaffUser:
@@ -93,10 +91,6 @@ def days_text(days: int) -> str:
 
 def queue_label(queue: SubmissionStatus | str) -> str:
     return str(TARGET_LABELS[queue.value if isinstance(queue, SubmissionStatus) else queue])
-
-
-def csv_safe(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # --------------------------------------------------------------------------------------------- tables
@@ -672,9 +666,9 @@ def csv_response(table: Table, name: str) -> Response:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow([csv_safe(header) for header in table.headers])
+    writer.writerow([fmt.csv_safe(header) for header in table.headers])
     for row in table.rows:
-        writer.writerow([csv_safe(cell.text) for cell in row])
+        writer.writerow([fmt.csv_safe(cell.text) for cell in row])
     response = Response(buffer.getvalue(), mimetype="text/csv")
     filename = f"{name}-{utcnow().astimezone(DAY_ZONE).date().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -1,6 +1,7 @@
-"""Small display helpers for admin lists: enum labels, dates, instants, and an instant filter."""
+"""Small display helpers for admin lists: enum labels, dates, instants, an instant filter, and CSV cells."""
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,21 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import Division, Office
+
+# A cell starting with one of these is a formula to a spreadsheet: it is exported with a quote before it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """Text as a CSV cell that a spreadsheet shows and never runs: every CSV the back office writes uses it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_cell(value: Any) -> Any:
+    """Any exported value as a safe cell; a number stays a number, since it cannot be a formula."""
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    return csv_safe(str(value))
 
 
 def label(view, context, model, name: str) -> str:

@@ -55,7 +55,8 @@ def work_in_scope() -> list[dict]:
 def _recent_jobs() -> list[JobRun]:
     if not access.may_open(current_user, "jobs"):
         return []
-    return db.session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(5)).all()
+    recent = access.scope_job_runs(select(JobRun), current_user)
+    return db.session.scalars(recent.order_by(JobRun.id.desc()).limit(5)).all()
 
 
 class CaseImportForm(FlaskForm):

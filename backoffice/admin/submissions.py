@@ -14,7 +14,7 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, refuse
+from backoffice.admin.base import ScopedModelView, national_scope, refuse
 from backoffice.admin.submission_work import apply, queue_context
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
@@ -298,6 +298,7 @@ class PortalClientView(ScopedModelView):
     """The systems allowed to call the portal API. Created with `flask portal-clients create`; revoked here."""
 
     area = "portal_clients"
+    scope = national_scope
     can_export = False
     details_template = "admin/portal_client_details.html"
     column_list = ("name", "created_at", "last_used_at", "revoked_at")

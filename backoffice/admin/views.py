@@ -15,7 +15,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, audit_model_change
+from backoffice.admin.base import ScopedModelView, audit_model_change, national_scope
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
@@ -171,6 +171,7 @@ class CounselView(ScopedModelView):
 
 class StaffUserView(ScopedModelView):
     area = "staff"
+    scope = national_scope
     can_create = True
     can_edit = True
     column_list = (
@@ -273,6 +274,7 @@ class StaffUserView(ScopedModelView):
 
 class OfficeView(ScopedModelView):
     area = "reference_data"
+    scope = national_scope
     can_edit = True
     can_create = True
     column_list = ("code", "name_en", "name_fr", "city", "time_zone", "mailbox")
@@ -300,6 +302,7 @@ class OfficeView(ScopedModelView):
 
 class DivisionView(ScopedModelView):
     area = "reference_data"
+    scope = national_scope
     can_edit = True
     column_list = ("code", "code_fr", "name_en", "name_fr", "is_appeal")
     form_columns = ("name_en", "name_fr")
@@ -389,6 +392,9 @@ class JobRunView(ScopedModelView):
     def column_filters(self):
         return [FilterEqual(JobRun.status, _l("Status"), options=fmt.enum_choices(JobStatus))]
 
+    def scope(self, query):
+        return access.scope_job_runs(query, current_user)
+
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs["refresh"] = kwargs["model"].status in (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -399,6 +405,7 @@ class ReasonView(ScopedModelView):
     """The catalogue of coded reasons for decisions; a reason in use is retired (inactive), never deleted."""
 
     area = "reference_data"
+    scope = national_scope
     can_edit = True
     can_create = True
     column_list = ("code", "used_by", "text_en", "text_fr", "rule_en", "active")
@@ -447,6 +454,7 @@ class ServiceTargetView(ScopedModelView):
     """
 
     area = "reference_data"
+    scope = national_scope
     can_edit = True
     can_export = False
     can_view_details = False

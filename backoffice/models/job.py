@@ -42,6 +42,9 @@ class JobRun(db.Model):
     status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus, "job_status"), default=JobStatus.QUEUED)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     requested_by_label: Mapped[str] = mapped_column(String(100))
+    # The office of the staff member who started the run (none from the command line): regional
+    # supervisors see the runs of their office, and the rows they refused.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     source_name: Mapped[str | None] = mapped_column(String(255))
     # Path of the input under STORAGE_ROOT; the job reads it by this name, never from the request.
     input_path: Mapped[str | None] = mapped_column(String(500))

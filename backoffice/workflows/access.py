@@ -4,12 +4,13 @@ Clerks and supervisors see their region's records; division members see their di
 in their region; a supervisor without an office, and administrators, see the whole country.
 """
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 
 from backoffice.models import (
     AuditEvent,
     Case,
     CounselOfRecord,
+    JobRun,
     Notification,
     Registration,
     Role,
@@ -68,11 +69,19 @@ def scope_counsel(query: Select, user: StaffUser, counsel_id_column) -> Select:
 
 
 def scope_audit_events(query: Select, user: StaffUser) -> Select:
-    """Regional supervisors see the events of their office and the events of their own staff."""
+    """Regional supervisors see the events of their office: an event belongs to the office of the record it
+    touches (see workflows.audit.record_event), whoever acted, so an administrator's change to another
+    office's record stays out of their log."""
     if has_national_scope(user):
         return query
-    staff_of_office = select(StaffUser.id).where(StaffUser.office_id == user.office_id)
-    return query.where(or_(AuditEvent.office_id == user.office_id, AuditEvent.actor_id.in_(staff_of_office)))
+    return query.where(AuditEvent.office_id == user.office_id)
+
+
+def scope_job_runs(query: Select, user: StaffUser) -> Select:
+    """Regional supervisors see the jobs run from their office, with the rows those refused."""
+    if has_national_scope(user):
+        return query
+    return query.where(JobRun.office_id == user.office_id)
 
 
 def scope_notifications(query: Select, user: StaffUser) -> Select:

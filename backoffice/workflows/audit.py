@@ -30,7 +30,7 @@ def record_event(
         actor_label=actor_label or (actor.email if actor else SYSTEM),
         record_type=type(record).__tablename__ if record is not None else None,
         record_id=str(record.id) if record is not None else None,
-        office_id=office_id if office_id is not None else getattr(record, "office_id", None),
+        office_id=office_id if office_id is not None else _office_of(record, actor),
         before=before,
         after=after,
         request_id=g.get("request_id") if has_request_context() else None,
@@ -43,6 +43,14 @@ def record_event_now(action: str, **kwargs: Any) -> None:
     """Record and commit an event on its own, for refusals and sign-in attempts that change nothing."""
     record_event(action, **kwargs)
     db.session.commit()
+
+
+def _office_of(record: Any, actor: StaffUser | None) -> int | None:
+    """An event belongs to the office of the record it touches, whoever acted (an administrator of one office
+    changing another's record); one that touches no record, such as a refusal, to the office of who acted."""
+    if record is not None:
+        return getattr(record, "office_id", None)
+    return actor.office_id if actor is not None else None
 
 
 def _signed_in_staff() -> StaffUser | None:

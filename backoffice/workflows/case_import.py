@@ -86,6 +86,7 @@ def start_case_import(source: Path, source_name: str, *, requested_by: StaffUser
         kind="case_import",
         requested_by=requested_by,
         requested_by_label=requested_by.email if requested_by else COMMAND_LINE,
+        office_id=requested_by.office_id if requested_by else None,
         source_name=source_name[:255],
     )
     db.session.add(run)
