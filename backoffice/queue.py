@@ -6,16 +6,23 @@ to the web server and the worker through REDIS_URL.
 """
 
 import logging
-from datetime import timedelta
+import os
+import socket
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Callback, Queue
+from rq import Callback, Queue, Worker
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
+from rq.timeouts import TimerDeathPenalty
+from rq.utils import utcparse
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -25,6 +32,8 @@ logger = logging.getLogger(__name__)
 _PENDING_KEY = "jobs_to_enqueue"
 JOB_TIMEOUT = 3600
 ON_FAILURE = Callback("jobs.failures.on_job_failure")
+_PROC = Path("/proc")
+_CLOCK_SLACK = timedelta(seconds=1)  # rq's times and the kernel's ticks, rounded differently
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
@@ -69,12 +78,96 @@ def enqueue_in(delay: timedelta, job_name: str, *ids: Any, job_id: str | None = 
 
 
 def job_is_waiting_or_running(job_id: str) -> bool:
-    """Whether Redis still holds this job, queued, scheduled or being worked on."""
+    """Whether Redis still holds this job, queued, scheduled or being worked on by a worker that is alive.
+
+    rq says "started" until its maintenance notices that the worker died, minutes later; a job whose worker
+    is dead is lost, not running."""
+    connection = redis_connection()
     try:
-        status = Job.fetch(job_id, connection=redis_connection()).get_status()
+        job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED)
+    status = job.get_status()
+    if status is JobStatus.STARTED:
+        return worker_is_alive(job.worker_name, connection)
+    return status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+
+
+def worker_is_alive(worker_name: str | None, connection: Redis) -> bool:
+    """rq keeps a worker's key while the worker sends heartbeats, and for up to 8 minutes after it is killed;
+    a worker of this host whose process is gone is known dead at once."""
+    if not worker_name:
+        return False
+    key = Worker.redis_worker_namespace_prefix + worker_name
+    fields = connection.hmget(key, ["hostname", "pid", "last_heartbeat", "death"])
+    hostname, pid, last_heartbeat, death = (value.decode() if value else None for value in fields)
+    if hostname is None or last_heartbeat is None or death is not None:
+        return False
+    return not stopped_on_this_host(hostname, int(pid or 0), utcparse(last_heartbeat))
+
+
+def stopped_on_this_host(hostname: str, pid: int, last_heard: datetime) -> bool:
+    """Whether a process rq recorded ran on this host and has stopped: no process has its pid any more, or the
+    one that has it started after rq last heard from the recorded one (pids are used again, and a restarted
+    container gives its processes the same pids as before)."""
+    if hostname != socket.gethostname():
+        return False
+    started = _process_started_at(pid)
+    return started is None or started > last_heard + _CLOCK_SLACK
+
+
+def _process_started_at(pid: int) -> datetime | None:
+    """When the process with this pid started; None if there is none, or only a zombie (a killed process that
+    its parent has not collected yet). Without /proc, only whether the pid is in use is known."""
+    if pid <= 0:
+        return None
+    if not _PROC.is_dir():
+        return datetime.min.replace(tzinfo=UTC) if _pid_in_use(pid) else None
+    try:
+        fields = (_PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
+    except FileNotFoundError:
+        return None
+    if fields[0] in ("Z", "X"):
+        return None
+    seconds_since_boot = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of proc(5), "starttime"
+    age = time.clock_gettime(time.CLOCK_BOOTTIME) - seconds_since_boot
+    return datetime.now(UTC) - timedelta(seconds=age)
+
+
+def _pid_in_use(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def abandon_jobs_of_dead_workers(queue: Queue | None = None) -> list[str]:
+    """Hand the jobs whose worker is dead to rq's own handling of abandoned jobs (marked failed, failure
+    callback run) now, rather than once their heartbeat runs out and a worker next does its maintenance (ten
+    minutes or more later); the sweep then queues them again. Returns their ids."""
+    queue = queue or job_queue()
+    # Not rq's alarm-based timeout for the failure callbacks: this may run inside a job that has its own.
+    registry = StartedJobRegistry(queue=queue, death_penalty_class=TimerDeathPenalty)
+    executions = [
+        Execution(execution_id, job_id, queue.connection)
+        for job_id, execution_id in registry.get_job_and_execution_ids(cleanup=False)
+    ]
+    with queue.connection.pipeline() as pipeline:
+        for execution in executions:  # the execution names its worker from the start; the job, a moment later
+            pipeline.hget(execution.key, "worker_name")
+        owners = pipeline.execute()
+    lost = {
+        execution.composite_key: execution.job_id
+        for execution, owner in zip(executions, owners, strict=True)
+        if not worker_is_alive(owner.decode() if owner else None, queue.connection)
+    }
+    if lost:
+        queue.connection.zadd(registry.key, dict.fromkeys(lost, 0), xx=True)
+        registry.cleanup()
+    return sorted(set(lost.values()))
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,11 +1,13 @@
 """`make run`: migrate, load the demonstration data once, start Redis if none is configured, a
-worker and the web server, and print where to sign in. Ctrl-C stops everything it started."""
+worker and the web server, and print where to sign in. A worker that stops is started again; Ctrl-C
+stops everything it started."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,15 +33,14 @@ def main() -> int:
         db.session.remove()
     embedded_redis = _redis_for_children(app)
     emulators = start_local_providers(app)
-    children = [
-        _start("worker", "worker"),
-        _start("web server", "run", "--host", host, "--port", port, "--no-reload"),
-    ]
+    worker = RestartingChild("job worker", lambda: _start("job worker", "worker"))
+    web_server = _start("web server", "run", "--host", host, "--port", port, "--no-reload")
     _print_welcome(f"http://{host}:{port}/", demo)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        return _wait(children)
+        return supervise([web_server], [worker])
     finally:
-        for child in children:
+        for child in (web_server, worker.process):
             _stop(child)
         for stop in emulators:
             stop()
@@ -96,11 +97,67 @@ def _start(name: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=PROJECT_ROOT)  # noqa: S603  (our own fixed command)
 
 
-def _wait(children: list[subprocess.Popen]) -> int:
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+class RestartingChild:
+    """A child process started again each time it stops, after a pause that doubles with each stop in a row
+    (1, 2, 4 ... 30 s) and is short again once the child has run for a minute: a worker that crashes is
+    replaced, one that cannot start does not spin."""
+
+    FIRST_PAUSE = 1.0
+    LONGEST_PAUSE = 30.0
+    STEADY_AFTER = 60.0
+
+    def __init__(
+        self, name: str, start: Callable[[], subprocess.Popen], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.name = name
+        self._start = start
+        self._clock = clock
+        self._pause = self.FIRST_PAUSE
+        self._restart_at: float | None = None
+        self.process = start()
+        self._started_at = clock()
+
+    def check(self) -> None:
+        """One look, at each turn of the supervisor: notice that the child stopped, or start it again once its
+        pause is over. Never waits, so that the other processes are watched meanwhile."""
+        now = self._clock()
+        if self._restart_at is not None:
+            if now >= self._restart_at:
+                self._restart_at = None
+                self.process, self._started_at = self._start(), now
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        if now - self._started_at >= self.STEADY_AFTER:
+            self._pause = self.FIRST_PAUSE
+        print(
+            f"The {self.name} stopped ({_how_it_ended(code)}); starting it again in {self._pause:g} s.",
+            file=sys.stderr,
+            flush=True,
+        )
+        self._restart_at = now + self._pause
+        self._pause = min(self._pause * 2, self.LONGEST_PAUSE)
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+def supervise(
+    essential: list[subprocess.Popen],
+    restarting: list[RestartingChild],
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Watch the children until one of the essential ones (the web server) stops; the others are started
+    again when they stop. Returns 0 on Ctrl-C, 1 when an essential child stopped."""
     try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
+        while all(child.poll() is None for child in essential):
+            for child in restarting:
+                child.check()
+            sleep(0.5)
     except KeyboardInterrupt:
         return 0
     print("A process stopped; stopping the others.", file=sys.stderr)
