@@ -11,6 +11,7 @@ from flask import Flask, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from backoffice.content_policy import content_security_policy
+from backoffice.edge import refuse_odd_staff_input
 from backoffice.extensions import babel, csrf, db, declared_in_models, login_manager, migrate
 from config import Config, ProductionConfig, config_from_environment
 
@@ -73,6 +74,8 @@ def _register_request_hooks(app: Flask) -> None:
     def _tag_request() -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+    app.before_request(refuse_odd_staff_input)
 
     @app.after_request
     def _secure_headers(response):

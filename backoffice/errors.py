@@ -1,11 +1,12 @@
 """Error pages in both languages, in the look of the rest of the back office."""
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from backoffice.api import http_error_response, server_error_response
+from backoffice.edge import OddInput
 from backoffice.extensions import db
 
 MESSAGES = {
@@ -24,6 +25,13 @@ MESSAGES = {
         ),
     ),
 }
+ODD_INPUT_MESSAGE = (
+    _l("Request not understood"),
+    _l(
+        "The request holds a character or a number that this page cannot accept (a control character, "
+        "or a number too large). Go back, correct it and try again."
+    ),
+)
 CSRF_MESSAGE = (
     _l("Form expired"),
     _l("This form was open too long or came from elsewhere. Go back, reload the page and try again."),
@@ -34,12 +42,14 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         if _is_api_request():
-            return http_error_response(error)
+            return _with_headers_of(error, http_error_response(error))
         if isinstance(error, CSRFError):
             title, message = CSRF_MESSAGE
+        elif isinstance(error, OddInput):
+            title, message = ODD_INPUT_MESSAGE
         else:
             title, message = MESSAGES.get(error.code, (error.name, error.description))
-        return _render(title, message, error.code or 500)
+        return _with_headers_of(error, make_response(_render(title, message, error.code or 500)))
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
@@ -49,6 +59,14 @@ def register_error_pages(app: Flask) -> None:
             return server_error_response()
         title, message = MESSAGES[500]
         return _render(title, message, 500)
+
+
+def _with_headers_of(error: HTTPException, response: Response) -> Response:
+    """Keep the headers the error carries besides its own body's type: a 405 says in `Allow` what is allowed."""
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _is_api_request() -> bool:

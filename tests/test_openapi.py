@@ -111,3 +111,39 @@ def test_errors_have_the_documented_body(api, method, path, headers_kind):
     conforms(document, "Error", response.get_json())
     template = path.replace("unknown", "{submission_id}" if "submissions/" in path else "{portal_account_id}")
     assert str(response.status_code) in document["paths"][template][method]["responses"]
+
+
+def test_every_link_leads_to_an_operation_with_the_parameters_and_fields_it_fills(api):
+    _client, _headers, document = api
+    operations = {op["operationId"]: op for path in document["paths"].values() for op in path.values()}
+    links = [
+        link
+        for operation in operations.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 3
+    for link in links:
+        target = operations[link["operationId"]]
+        assert set(link.get("parameters", {})) <= {
+            parameter["name"] for parameter in target.get("parameters", [])
+        }
+        fields = link.get("requestBody", {})
+        for media in target.get("requestBody", {}).get("content", {}).values():
+            schema = media["schema"]
+            if "$ref" in schema:
+                schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            assert set(fields) <= set(schema["properties"])
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("K7QM-3XPR-9TWD", True), ("tab\there", True), ("", False), ("   ", False), ("nul\x00", False)],
+)
+def test_the_document_refuses_the_text_the_api_refuses(api, value, accepted):
+    client, headers, document = api
+    body = {"code": value, "sign_in_provider": "gckey", "sign_in_subject": "gckey-1"}
+    schema = {**document, "$ref": "#/components/schemas/RedeemRequest"}
+    assert Draft202012Validator(schema).is_valid(body) is accepted
+    answer = client.post("/api/v1/invitation-codes/redeem", json=body, headers=headers)
+    assert answer.status_code == (422 if accepted else 400)

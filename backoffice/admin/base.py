@@ -11,10 +11,13 @@ from flask import abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
 from flask_login import current_user
 from sqlalchemy import inspect, select
 
 from backoffice.admin.formatters import csv_cell
+from backoffice.edge import INT32, MAX_PAGE, record_id
 from backoffice.extensions import db
 from backoffice.models import Role
 from backoffice.workflows.access import AREAS, may_open
@@ -65,6 +68,21 @@ def national_scope(view: "ScopedModelView", query):
     return query
 
 
+class _TolerantEnumFilter:
+    """Flask-Admin ignores a filter value it cannot read when reading it raises ValueError; its enum filters
+    raise KeyError for a name that is no member, which would end the list in a 500."""
+
+    def clean(self, value: Any) -> Any:
+        try:
+            return super().clean(value)
+        except KeyError:
+            raise ValueError(value) from None
+
+
+class StaffFilterConverter(FilterConverter):
+    enum = tuple(type(kind.__name__, (_TolerantEnumFilter, kind), {}) for kind in FilterConverter.enum)
+
+
 class ScopedModelView(GuardedView, ModelView):
     """A model screen whose queries only ever return records in the user's scope, and whose CSV export
     writes no cell that a spreadsheet would run as a formula."""
@@ -77,6 +95,7 @@ class ScopedModelView(GuardedView, ModelView):
     export_types = ["csv"]
     page_size = 50
     can_set_page_size = True
+    filter_converter = StaffFilterConverter()
     details_modal = False
 
     # The names of column_filters, in order: a filter's position is its number in list URLs.
@@ -112,6 +131,21 @@ class ScopedModelView(GuardedView, ModelView):
     def get_count_query(self):
         return self.scope(super().get_count_query())
 
+    def _get_list_extra_args(self):
+        """Flask-Admin's list arguments, with the page kept to what a list can have: a page past that, or
+        below 0, would ask the database for an offset it refuses."""
+        view_args = super()._get_list_extra_args()
+        view_args.page = min(max(view_args.page or 0, 0), MAX_PAGE)
+        return view_args
+
+    def _get_list_filter_args(self):
+        """Flask-Admin's filters from the query string, less an integer one that no INTEGER column can hold
+        (PostgreSQL refuses to compare it): like a value Flask-Admin cannot read, it filters nothing."""
+        filters = super()._get_list_filter_args()
+        if filters is None:
+            return None
+        return [item for item in filters if _fits_integer_column(self._filters[item[0]], item[2])]
+
     def _get_filter_groups(self):
         """Draw filter options (offices, divisions, labels) per request, in the user's language."""
         self._refresh_filters_cache()
@@ -128,9 +162,16 @@ class ScopedModelView(GuardedView, ModelView):
         return record
 
 
+def _fits_integer_column(flt: Any, value: str) -> bool:
+    if not isinstance(flt, (BaseIntFilter, BaseIntListFilter)):
+        return True
+    cleaned = flt.clean(value)
+    return all(number in INT32 for number in (cleaned if isinstance(cleaned, list) else [cleaned]))
+
+
 def _as_int(value: Any) -> int:
     try:
-        return int(value)
+        return record_id(value)
     except (TypeError, ValueError):
         abort(404)
 

@@ -25,6 +25,7 @@ from backoffice.admin import charts
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import StaffPage
 from backoffice.admin.registrations import RegistrationView
+from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
 from backoffice.models import (
     Decision,
@@ -685,7 +686,7 @@ class DashboardView(StaffPage):
 
     def _scope(self) -> DashboardScope:
         return DashboardScope.of(
-            _user(), request.args.get("office", type=int), request.args.get("division", type=int)
+            _user(), request.args.get("office", type=record_id), request.args.get("division", type=record_id)
         )
 
     @staticmethod
@@ -739,7 +740,7 @@ class DashboardView(StaffPage):
     def decisions_view(self):
         scope, wanted = self._scope(), decision_filter_from(request.args)
         window = window_at(utcnow())
-        page = max(1, request.args.get("page", 1, type=int))
+        page = max(1, request.args.get("page", 1, type=page_number))
         query = decisions_behind(scope, window, wanted)
         rows, pages, total = page_of(with_submissions(query), page, counted=query)
         return self._list_page(
@@ -781,7 +782,7 @@ class DashboardView(StaffPage):
     def registrations_view(self):
         scope, wanted = self._scope(), registration_filter_from(request.args)
         now = utcnow()
-        page = max(1, request.args.get("page", 1, type=int))
+        page = max(1, request.args.get("page", 1, type=page_number))
         rows, pages, total = page_of(registrations_behind(scope, window_at(now), wanted, now), page)
         return self._list_page(
             scope,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import StaffPage, refuse
 from backoffice.admin.submission_work import apply
+from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
 from backoffice.models import (
     Case,
@@ -83,8 +84,8 @@ class QueueFilters:
         holder = args.get("holder", "")
         held = args.get("held", "")
         return cls(
-            office=args.get("office", type=int) if national else None,
-            division=args.get("division", type=int),
+            office=args.get("office", type=record_id) if national else None,
+            division=args.get("division", type=record_id),
             kind=kind if kind in {item.value for item in DocumentKind} else "",
             failed_only=args.get("failed") == "1",
             late_only=args.get("late") == "1",
@@ -222,7 +223,7 @@ class QueueView(StaffPage):
         user = _user()
         national = access.has_national_scope(user)
         filters = self._filters()
-        page = max(1, request.args.get("page", 1, type=int))
+        page = max(1, request.args.get("page", 1, type=page_number))
         items, pages = queue_page(queue_query(self.status, filters, user), page)
         may_work = user.role is self.worker
         filter_args = filters.as_args()
@@ -256,7 +257,7 @@ class QueueView(StaffPage):
     # ----------------------------------------------------------------------------------- actions
 
     def _submission_in_scope(self) -> int:
-        submission_id = request.values.get("id", type=int)
+        submission_id = request.values.get("id", type=record_id)
         if submission_id is None:
             abort(404)
         query = access.scope_submissions(select(Submission.id).where(Submission.id == submission_id), _user())
@@ -316,7 +317,7 @@ class QueueView(StaffPage):
 
     def _own_filter(self) -> SavedFilter:
         """The user's saved filter named by `id`; someone else's is refused, audited, and answered 404."""
-        filter_id = request.values.get("id", type=int)
+        filter_id = request.values.get("id", type=record_id)
         saved = saved_filters.find_filter(filter_id, self.status.value) if filter_id is not None else None
         if saved is None:
             abort(404)
@@ -365,7 +366,7 @@ class QueueView(StaffPage):
 
     def _selected_ids(self) -> list[int] | None:
         try:
-            return bulk_decisions.selected_ids(request.form.getlist("id", type=int))
+            return bulk_decisions.selected_ids(request.form.getlist("id", type=record_id))
         except SelectionRefused as error:
             flash(str(error.message), "error")
             return None

@@ -40,6 +40,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, StaffPage, refuse
 from backoffice.admin.messages import template_label
+from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
@@ -794,7 +795,7 @@ class RegistrationPipelineView(StaffPage):
     @expose("/")
     def index(self):
         national = access.has_national_scope(current_user)
-        office_id = request.args.get("office", type=int) if national else None
+        office_id = request.args.get("office", type=record_id) if national else None
         return self.render(
             "admin/registration_pipeline.html",
             stages=pipeline_stages(office_id),

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, national_scope, refuse
 from backoffice.admin.submission_work import apply, queue_context
+from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
@@ -244,7 +245,7 @@ class SubmissionView(ScopedModelView):
     @expose("/reassign/", methods=("POST",))
     def reassign_view(self):
         submission = self._worked_on(SUPERVISORS, "reassign")
-        to = db.session.get(StaffUser, request.form.get("to", type=int) or 0)
+        to = db.session.get(StaffUser, request.form.get("to", type=record_id) or 0)
         if to is None:
             flash(_("Choose who takes the submission."), "error")
             return self._back_to(submission)

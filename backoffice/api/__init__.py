@@ -75,3 +75,6 @@ def _refused(refusal: Refusal):
 
 
 from backoffice.api import openapi, registration, submissions  # noqa: E402,F401  (routes register on the blueprint)
+from backoffice.api.edge import refuse_odd_api_input  # noqa: E402
+
+bp.before_request(refuse_odd_api_input)  # after the token is checked

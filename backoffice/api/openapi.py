@@ -3,11 +3,35 @@
 from flask import jsonify
 
 from backoffice.api import bp
+from backoffice.edge import CONTROL_CHARACTERS
 from backoffice.workflows.refusals import MESSAGES
 
 STRING = {"type": "string"}
 INSTANT = {"type": "string", "format": "date-time"}
 NULLABLE_STRING = {"type": ["string", "null"]}
+PUBLIC_ID = {
+    "type": "string",
+    "format": "uuid",
+    "maxLength": 36,
+    "examples": ["0f8e4b8c-3c1a-4d6e-9f7b-2a5d1e6c9b40"],
+}
+# What the API reads as text: no control character but tab, LF and CR (400 malformed_request); a required
+# field also needs a character that is not a space (a blank one is refused as missing).
+TEXT = f"^[^{CONTROL_CHARACTERS}]*$"
+REQUIRED_TEXT = f"^[^{CONTROL_CHARACTERS}]*[^\\s{CONTROL_CHARACTERS}][^{CONTROL_CHARACTERS}]*$"
+
+
+def _text(max_length: int, *, required: bool = False, **annotations) -> dict:
+    """A text field as the API reads it, at most `max_length` characters."""
+    if required:
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": max_length,
+            "pattern": REQUIRED_TEXT,
+            **annotations,
+        }
+    return {"type": "string", "maxLength": max_length, "pattern": TEXT, **annotations}
 
 
 def _ref(name: str) -> dict:
@@ -16,6 +40,11 @@ def _ref(name: str) -> dict:
 
 def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _linked(response: dict, **links: dict) -> dict:
+    """A response with links to the operations (by operationId) that its values let a client call next."""
+    return {**response, "links": {name: {"operationId": name, **link} for name, link in links.items()}}
 
 
 def _errors(*statuses: int) -> dict:
@@ -194,16 +223,16 @@ SCHEMAS |= {
         "type": "object",
         "required": ["code", "sign_in_provider", "sign_in_subject"],
         "properties": {
-            "code": {
-                "type": "string",
-                "description": "The invitation code, e.g. K7QM-3XPR-9TWD (dashes optional)",
-            },
+            "code": _text(
+                40,
+                required=True,
+                description="The invitation code, e.g. K7QM-3XPR-9TWD (dashes optional)",
+                examples=["K7QM-3XPR-9TWD"],
+            ),
             "sign_in_provider": {"type": "string", "enum": ["gckey", "partner"]},
-            "sign_in_subject": {
-                "type": "string",
-                "maxLength": 200,
-                "description": "Opaque id from GCKey or the partner",
-            },
+            "sign_in_subject": _text(
+                200, required=True, description="Opaque id from GCKey or the partner", examples=["gckey-5c1d"]
+            ),
         },
     },
     "Challenge": {
@@ -214,7 +243,10 @@ SCHEMAS |= {
     "VerifyRequest": {
         "type": "object",
         "required": ["challenge_id", "access_code"],
-        "properties": {"challenge_id": STRING, "access_code": {"type": "string", "pattern": "^[0-9]{6}$"}},
+        "properties": {
+            "challenge_id": {**PUBLIC_ID, "minLength": 1},
+            "access_code": {"type": "string", "pattern": "^[0-9]{6}$", "examples": ["123456"]},
+        },
     },
     "ActiveAccount": {
         "type": "object",
@@ -234,12 +266,26 @@ SCHEMAS |= {
     },
 }
 
+SCHEMAS["ProofOfService"] = {
+    "type": "object",
+    "required": ["served_on", "method", "served_at"],
+    "properties": {
+        "served_on": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": ["minister", "other_party"]},
+        },
+        "method": _text(200, required=True, examples=["registered mail"]),
+        "served_at": {**INSTANT, "description": "ISO 8601 with its offset, e.g. 2026-12-01T10:00:00-05:00"},
+    },
+}
+
 SUBMISSION_FORM = {
     "type": "object",
     "required": ["portal_account_id", "case_file_number", "document_kind", "subject", "attachments"],
     "properties": {
-        "portal_account_id": STRING,
-        "case_file_number": STRING,
+        "portal_account_id": PUBLIC_ID,
+        "case_file_number": _text(20, required=True, examples=["VB5-01234"]),
         "document_kind": {
             "type": "string",
             "enum": ["division_form", "application", "disclosure", "written_submission"],
@@ -250,15 +296,13 @@ SUBMISSION_FORM = {
             "enum": ["", "reply", "witness_information"],
             "description": "Narrows the deadline rule: a disclosure in reply, or witness information.",
         },
-        "subject": {"type": "string", "maxLength": 500},
+        "subject": _text(500, required=True, examples=["Change of address"]),
         "proof_of_service": {
-            "type": "string",
-            "description": 'JSON: {"served_on": ["minister" | "other_party"], "method": "...", "served_at": "<ISO 8601 with offset>"}',
+            **_ref("ProofOfService"),
+            "description": "Sent as JSON (see encoding): not JSON is 400 malformed_request, JSON that is not a "
+            "valid proof is 422 invalid_proof_of_service.",
         },
-        "resubmission_of": {
-            "type": "string",
-            "description": "The id of a rejected submission this one replaces.",
-        },
+        "resubmission_of": _text(36, description="The id of a rejected submission this one replaces."),
         "attachments": {
             "type": "array",
             "items": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
@@ -280,7 +324,10 @@ PATHS = {
                 "content": {"application/json": {"schema": _ref("RedeemRequest")}},
             },
             "responses": {
-                "200": _json(_ref("Challenge"), "The SMS step has started"),
+                "200": _linked(
+                    _json(_ref("Challenge"), "The SMS step has started"),
+                    verifyAccessCode={"requestBody": {"challenge_id": "$response.body#/challenge_id"}},
+                ),
                 **_errors(400, 422, 429),
             },
         }
@@ -294,7 +341,12 @@ PATHS = {
                 "content": {"application/json": {"schema": _ref("VerifyRequest")}},
             },
             "responses": {
-                "200": _json(_ref("ActiveAccount"), "The portal account is active"),
+                "200": _linked(
+                    _json(_ref("ActiveAccount"), "The portal account is active"),
+                    listAccountCases={
+                        "parameters": {"portal_account_id": "$response.body#/portal_account_id"}
+                    },
+                ),
                 **_errors(400, 409, 422, 429),
             },
         }
@@ -303,9 +355,19 @@ PATHS = {
         "get": {
             "operationId": "listAccountCases",
             "summary": "The active cases where this counsel is counsel of record",
-            "parameters": [{"name": "portal_account_id", "in": "path", "required": True, "schema": STRING}],
+            "parameters": [
+                {"name": "portal_account_id", "in": "path", "required": True, "schema": PUBLIC_ID}
+            ],
             "responses": {
-                "200": _json({"type": "array", "items": _ref("Case")}, "The cases"),
+                "200": _linked(
+                    _json({"type": "array", "items": _ref("Case")}, "The cases"),
+                    createSubmission={
+                        "requestBody": {
+                            "portal_account_id": "$request.path.portal_account_id",
+                            "case_file_number": "$response.body#/0/file_number",
+                        }
+                    },
+                ),
                 **_errors(404),
             },
         }
@@ -316,10 +378,21 @@ PATHS = {
             "summary": "Submit 1 to 5 PDFs for a case; streamed, refused at once when a limit is passed",
             "requestBody": {
                 "required": True,
-                "content": {"multipart/form-data": {"schema": SUBMISSION_FORM}},
+                "content": {
+                    "multipart/form-data": {
+                        "schema": SUBMISSION_FORM,
+                        "encoding": {
+                            "proof_of_service": {"contentType": "application/json"},
+                            "attachments": {"contentType": "application/pdf"},
+                        },
+                    }
+                },
             },
             "responses": {
-                "201": _json(_ref("Submission"), "Received; screening follows"),
+                "201": _linked(
+                    _json(_ref("Submission"), "Received; screening follows"),
+                    getSubmission={"parameters": {"submission_id": "$response.body#/id"}},
+                ),
                 **_errors(400, 409, 413, 415, 422),
             },
         }
@@ -328,7 +401,7 @@ PATHS = {
         "get": {
             "operationId": "getSubmission",
             "summary": "A submission's status, decisions and the check results counsel may see",
-            "parameters": [{"name": "submission_id", "in": "path", "required": True, "schema": STRING}],
+            "parameters": [{"name": "submission_id", "in": "path", "required": True, "schema": PUBLIC_ID}],
             "responses": {
                 "200": _json(_ref("SubmissionWithHistory"), "The submission"),
                 **_errors(404),
@@ -362,6 +435,22 @@ DOCUMENT = {
     "security": [{"portalClient": []}],
     "paths": PATHS,
 }
+
+
+def request_fields(rule: str, method: str) -> frozenset[str]:
+    """The fields, files aside, that this document declares for the body of a route (a Flask rule) and method."""
+    path = rule.replace("<", "{").replace(">", "}")
+    body = PATHS.get(path, {}).get(method.lower(), {}).get("requestBody", {})
+    fields = set()
+    for media in body.get("content", {}).values():
+        schema = media["schema"]
+        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+        fields |= {name for name, field in schema.get("properties", {}).items() if not _is_file(field)}
+    return frozenset(fields)
+
+
+def _is_file(field: dict) -> bool:
+    return "binary" in (field.get("format"), field.get("items", {}).get("format"))
 
 
 @bp.get("/openapi.json")

@@ -4,6 +4,8 @@ from flask import current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from backoffice.api import bp
+from backoffice.api.edge import check_fields
+from backoffice.api.openapi import request_fields
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import Submission, SubmissionStatus
@@ -15,6 +17,7 @@ from backoffice.workflows.refusals import Refusal
 from backoffice.workflows.timeliness import EASTERN
 
 REQUEST_CEILING = MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES + 2 * 1024 * 1024
+SUBMISSION_FIELDS = request_fields("/api/v1/submissions", "POST")
 
 
 @bp.get("/accounts/<portal_account_id>/cases")
@@ -40,8 +43,9 @@ def create_submission():
     boundary = _multipart_boundary()
     request.max_content_length = REQUEST_CEILING
     store = DocumentStore(current_app.config["STORAGE_ROOT"])
-    upload = receive_upload(request.stream, boundary, store, submissions.check_fields_early)
+    upload = receive_upload(request.stream, boundary, store, _check_fields_early)
     try:
+        check_fields(upload.fields, SUBMISSION_FIELDS)
         submission_request = submissions.check_submission_request(upload.fields)
         if not upload.attachments:
             raise Refusal("no_attachments")
@@ -56,6 +60,11 @@ def create_submission():
     return jsonify(submission_json(submission)), 201, {"Location": location}
 
 
+def _check_fields_early(fields: dict[str, str]) -> None:
+    check_fields(fields, SUBMISSION_FIELDS)
+    submissions.check_fields_early(fields)
+
+
 def _multipart_boundary() -> bytes:
     if request.mimetype != "multipart/form-data" or not request.mimetype_params.get("boundary"):
         raise Refusal("malformed_request", reason="multipart/form-data with a boundary is expected")
@@ -64,7 +73,8 @@ def _multipart_boundary() -> bytes:
 
 @bp.get("/submissions/<submission_id>")
 def get_submission(submission_id: str):
-    submission = db.session.scalar(select(Submission).where(Submission.public_id == submission_id[:36]))
+    found = select(Submission).where(Submission.public_id == submission_id)
+    submission = db.session.scalar(found) if len(submission_id) <= 36 else None  # no id is longer
     if submission is None:
         raise Refusal("not_found")
     return jsonify(submission_json(submission, with_history=True))

@@ -155,19 +155,23 @@ def _subject(value: str) -> str:
 
 
 def _proof_of_service(value: str) -> dict | None:
+    from backoffice.edge import odd_character
+
     if not value.strip():
         return None
     try:
         proof = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting is not JSON this field can hold either
         raise Refusal("malformed_request", reason="proof_of_service is not JSON") from None
     if not isinstance(proof, dict):
         raise Refusal("invalid_proof_of_service", reason="an object is expected")
     served_on = proof.get("served_on")
-    if not isinstance(served_on, list) or not served_on or not set(served_on) <= SERVED_ON:
+    parties = served_on if isinstance(served_on, list) else []  # a list or an object inside is no party
+    if not parties or not all(isinstance(party, str) and party in SERVED_ON for party in parties):
         raise Refusal("invalid_proof_of_service", reason="served_on lists minister and/or other_party")
     method = proof.get("method")
-    if not isinstance(method, str) or not method.strip() or len(method) > 200:
+    # A JSON escape (\u0000) passes the checks on the raw field; the field's text obeys the same rule.
+    if not isinstance(method, str) or not method.strip() or len(method) > 200 or odd_character(method):
         raise Refusal("invalid_proof_of_service", reason="method is required (at most 200 characters)")
     served_at = _instant(proof.get("served_at"))
     return {"served_on": sorted(set(served_on)), "method": method.strip(), "served_at": served_at.isoformat()}
