@@ -262,7 +262,10 @@ def _read_verify_request(body: object) -> tuple[str, str]:
     for name, value in (("challenge_id", challenge_id), ("access_code", access_code)):
         if not isinstance(value, str) or not value.strip():
             raise Refusal("missing_field", field=name)
-    return challenge_id.strip()[:36], access_code.strip()[:12]
+    challenge_id, access_code = challenge_id.strip(), access_code.strip()
+    if len(challenge_id) > 36 or len(access_code) > 12:  # no challenge has such an id, no code such a length
+        raise Refusal("invalid_access_code")
+    return challenge_id, access_code
 
 
 def _activate(client: PortalClient, challenge: AccessChallenge) -> PortalAccount:

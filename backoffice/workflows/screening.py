@@ -34,6 +34,7 @@ from backoffice.workflows.checks import (
 )
 from backoffice.workflows.pdf_reading import ReadingSettings, read_document
 from backoffice.workflows.sandbox import Limits
+from backoffice.workflows.state_machine import ChangedMeanwhile
 
 
 def screen_submission(submission_id: int) -> SubmissionStatus | None:
@@ -41,7 +42,10 @@ def screen_submission(submission_id: int) -> SubmissionStatus | None:
     if submission is None:
         return None
     if submission.status is SubmissionStatus.RECEIVED:
-        submissions.fire(submission, "start_screening")
+        try:
+            submissions.fire(submission, "start_screening")
+        except ChangedMeanwhile:  # another run of this job started it a moment ago: carry on from where it is
+            db.session.rollback()
         db.session.commit()
     if submission.status is not SubmissionStatus.SCREENING:
         return submission.status
@@ -50,7 +54,10 @@ def screen_submission(submission_id: int) -> SubmissionStatus | None:
         if attachment.screened_at is None:
             screen_attachment(attachment, context)
             db.session.commit()
-    _finish(submission, context)
+    try:
+        _finish(submission, context)
+    except ChangedMeanwhile:  # another run of this job finished it meanwhile, with the same results
+        db.session.rollback()
     db.session.commit()
     return submission.status
 

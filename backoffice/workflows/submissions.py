@@ -191,7 +191,11 @@ def _resubmission_of(value: str, case: Case) -> Submission | None:
     value = value.strip()
     if not value:
         return None
-    earlier = db.session.scalar(select(Submission).where(Submission.public_id == value[:36]))
+    earlier = (
+        db.session.scalar(select(Submission).where(Submission.public_id == value))
+        if len(value) <= 36
+        else None
+    )
     if earlier is None or earlier.case_id != case.id:
         raise Refusal("unknown_submission", submission_id=value[:36])
     if earlier.status is not SubmissionStatus.REJECTED:
