@@ -5,16 +5,18 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import JobRun, JobStatus, PortalClient, Role
+from backoffice.worker import run_worker
 from backoffice.workflows.accounts import AccountError, create_staff_user
 from backoffice.workflows.case_import import ImportFileError, start_case_import
 from backoffice.workflows.i18n import in_both_languages
 from backoffice.workflows.portal import PortalClientError, create_portal_client, revoke_portal_client
+from backoffice.workflows.tallies import recount
 
 
 def register_commands(app: Flask) -> None:
@@ -143,7 +145,7 @@ def _wait_and_report(run_id: int, timeout_seconds: int = 3600) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what a tester needs, as JSON.")
 def seed_demo(as_json: bool) -> None:
     """Load demonstration data (once) and print the demo sign-ins."""
-    from backoffice.workflows.demo import load_demo_data
+    from backoffice.devdata.demo import load_demo_data  # development data: never imported unless asked for
 
     try:
         summary = load_demo_data()
@@ -180,7 +182,7 @@ def seed_volume(submissions: int, counsel: int, cases: int, seed: int | None, ad
     --cases 0 to add only submissions, filed on the cases already there). The same --seed gives the same
     data, with times counted back from now.
     """
-    from backoffice.workflows.volume import VolumeRefused, VolumeRequest, load_volume
+    from backoffice.devdata.volume import VolumeRefused, VolumeRequest, load_volume  # likewise
 
     request = VolumeRequest(submissions=submissions, counsel=counsel, cases=cases, seed=seed, add=add)
     try:
@@ -209,7 +211,6 @@ def recount_decision_tallies(since) -> None:
     the back office. It replaces the tallies of the days it counts, in one transaction; on PostgreSQL,
     decisions made meanwhile wait for it (seconds for 200,000 submissions), so --since keeps it short.
     """
-    from backoffice.workflows.tallies import recount
 
     counted = recount(since.date() if since else None)
     db.session.commit()
@@ -220,8 +221,4 @@ def recount_decision_tallies(since) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool) -> None:
     """Run a job worker (with rq's scheduler) on the back office queue."""
-    from flask import current_app
-
-    from jobs.worker import run_worker
-
     run_worker(current_app._get_current_object(), burst=burst)

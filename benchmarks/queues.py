@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from backoffice import create_app
+from backoffice.devdata.volume import VOLUME_PASSWORD, VolumeRequest, load_volume, staff_email
 from backoffice.extensions import db
 from backoffice.models import (
     Attachment,
@@ -46,7 +47,6 @@ from backoffice.models import (
     Office,
     Submission,
 )
-from backoffice.workflows.volume import VOLUME_PASSWORD, VolumeRequest, load_volume, staff_email
 from config import DevelopmentConfig
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/irb_bench"

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from backoffice.workflows.checks import CheckContext, run_document_checks
-from backoffice.workflows.pdf_reading import ReadingSettings, read_document
+from backoffice.screening.checks import CheckContext, run_document_checks
+from backoffice.screening.pdf_reading import ReadingSettings, read_document
 
 
 def main(path: Path, kind: str, division: str) -> dict:

@@ -1,6 +1,6 @@
 """Job: screen one submission's attachments with the automated checks, then hand it to registry."""
 
-from backoffice.workflows import screening
+from backoffice.screening import workflow as screening
 from jobs.context import job_context
 
 

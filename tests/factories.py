@@ -185,8 +185,9 @@ def registration_with_code(office_code: str = "western", **counsel_fields):
     from datetime import datetime, timedelta
 
     from backoffice.models import IdentityDocument, InvitationChannel
-    from backoffice.workflows import meetings, registration
-    from backoffice.workflows.invitation_codes import issue_invitation_code
+    from backoffice.workflows.registration import machine as registration
+    from backoffice.workflows.registration import meetings, returned_form
+    from backoffice.workflows.registration.invitation_codes import issue_invitation_code
 
     case = create_case(office_code, "RPD")
     counsel = create_counsel(**counsel_fields)
@@ -194,10 +195,10 @@ def registration_with_code(office_code: str = "western", **counsel_fields):
     clerk = create_staff("clerk", office_code)
     record = registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
     values = {**FORM_VALUES, "email": counsel.email, "file_numbers": case.file_number}
-    assert registration.record_form(record, values, clerk) == []
+    assert returned_form.record_form(record, values, clerk) == []
     meetings.schedule_meeting(record, datetime.now() + timedelta(days=3), clerk)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/factory", "2634 555 0100", clerk)
-    registration.record_identity(record, clerk, "verified", IdentityDocument.PASSPORT)
+    meetings.record_identity(record, clerk, "verified", IdentityDocument.PASSPORT)
     code = issue_invitation_code(record, clerk)
     db.session.commit()
     return record, code

@@ -154,8 +154,9 @@ def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
 
     from backoffice.extensions import db
     from backoffice.models import InvitationChannel
-    from backoffice.workflows import registration_form
-    from backoffice.workflows.registration import record_form, start_registration
+    from backoffice.workflows.registration import form as registration_form
+    from backoffice.workflows.registration.machine import start_registration
+    from backoffice.workflows.registration.returned_form import record_form
     from tests.factories import create_counsel, make_counsel_of_record
 
     clerk = create_staff("clerk", "western", full_name="Claire Clerk")

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from backoffice.workflows.checks.base import CheckContext, DocumentFacts, Outcome, PageFacts
-from backoffice.workflows.checks.notice_of_appeal import check_notice_of_appeal
-from backoffice.workflows.checks.one_subject import check_one_subject
-from backoffice.workflows.checks.page_numbering import check_page_numbering, document_starts
-from backoffice.workflows.checks.table_of_contents import check_table_of_contents
-from backoffice.workflows.checks.unrelated_files import check_unrelated_files
+from backoffice.screening.checks.base import CheckContext, DocumentFacts, Outcome, PageFacts
+from backoffice.screening.checks.notice_of_appeal import check_notice_of_appeal
+from backoffice.screening.checks.one_subject import check_one_subject
+from backoffice.screening.checks.page_numbering import check_page_numbering, document_starts
+from backoffice.screening.checks.table_of_contents import check_table_of_contents
+from backoffice.screening.checks.unrelated_files import check_unrelated_files
 
 FILE_NUMBER = "TB5-12345"
 UCI = "1234-5678"

@@ -4,9 +4,9 @@ import json
 
 from sqlalchemy import func, select
 
+from backoffice.devdata.demo import DEMO_PASSWORD, DEMO_SUBMISSIONS
 from backoffice.extensions import db
 from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser, Submission
-from backoffice.workflows.demo import DEMO_PASSWORD, DEMO_SUBMISSIONS
 from tests.conftest import sign_in
 
 

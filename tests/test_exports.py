@@ -21,7 +21,7 @@ from backoffice.models import (
     StaffUser,
     Submission,
 )
-from backoffice.workflows.registration import start_registration
+from backoffice.workflows.registration.machine import start_registration
 from tests.conftest import model_views
 from tests.factories import create_filer, create_staff, create_submission, division, office
 

@@ -16,8 +16,8 @@ from backoffice.models import (
     RegistrationStatus,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import codes, invitation_codes
-from backoffice.workflows.registration import MACHINE, RegistrationRefused
+from backoffice.workflows.registration import codes, invitation_codes
+from backoffice.workflows.registration.machine import MACHINE, RegistrationRefused
 from tests.factories import create_portal_client, registration_with_code
 
 
@@ -255,7 +255,7 @@ def test_a_sign_in_already_linked_to_another_counsel_is_refused(app, portal):
 
 
 def test_a_registration_put_on_hold_during_the_sms_step_is_not_activated(app, portal):
-    from backoffice.workflows.registration import fire
+    from backoffice.workflows.registration.machine import fire
     from tests.factories import create_staff
 
     registration, code = registration_with_code()

@@ -215,7 +215,7 @@ def test_a_worker_dying_while_sending_leaves_smtp_messages_uncertain_and_finds_n
         notification.claimed_until = utcnow() - timedelta(seconds=1)
     smtp_one.provider = "smtp"
     db.session.commit()
-    from jobs.maintenance import sweep_once
+    from backoffice.workflows.upkeep import sweep_once
 
     sweep_once()
     assert refreshed(smtp_one).status is NotificationStatus.UNCERTAIN

@@ -24,10 +24,11 @@ from backoffice.models import (
     Submission,
     SubmissionStatus,
 )
-from backoffice.workflows import decisions, notifications, registration, submissions
+from backoffice.workflows import decisions, notifications, submissions
 from backoffice.workflows.accounts import SignInOutcome, sign_in
 from backoffice.workflows.decisions import DecisionRefused
-from backoffice.workflows.registration import RegistrationRefused
+from backoffice.workflows.registration import machine as registration
+from backoffice.workflows.registration.machine import RegistrationRefused
 from backoffice.workflows.state_machine import ChangedMeanwhile
 from tests.conftest import csrf_token_from
 from tests.factories import (

@@ -21,9 +21,10 @@ from backoffice.models import (
     VerificationMeeting,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import meetings, registration
 from backoffice.workflows.letters import letter_pdf
-from backoffice.workflows.registration import MACHINE, RegistrationRefused
+from backoffice.workflows.registration import machine as registration
+from backoffice.workflows.registration import meetings, returned_form
+from backoffice.workflows.registration.machine import MACHINE, RegistrationRefused
 from tests.factories import (
     FORM_VALUES,
     create_case,
@@ -45,7 +46,7 @@ def form_received(office: str = "western"):
     clerk = create_staff("clerk", office)
     record = registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
     values = {**FORM_VALUES, "email": counsel.email, "file_numbers": case.file_number}
-    assert registration.record_form(record, values, clerk) == []
+    assert returned_form.record_form(record, values, clerk) == []
     db.session.commit()
     return record, clerk
 
@@ -138,12 +139,12 @@ def test_an_incomplete_form_tells_counsel_what_is_missing(app):
     clerk = create_staff("clerk", "western")
     record = registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
     values = {**FORM_VALUES, "mobile": "12", "file_numbers": case.file_number}
-    missing = registration.record_form(record, values, clerk)
+    missing = returned_form.record_form(record, values, clerk)
     assert [item.field for item in missing] == ["mobile"]
     assert record.status is RegistrationStatus.FORM_INCOMPLETE
     message = db.session.scalar(select(Notification).where(Notification.template == "form_incomplete"))
     assert message.values["missing_items"] == [{"en": missing[0].en, "fr": missing[0].fr}]
-    assert registration.record_form(record, {**values, "mobile": "604 555 0123"}, clerk) == []
+    assert returned_form.record_form(record, {**values, "mobile": "604 555 0123"}, clerk) == []
     assert record.status is RegistrationStatus.FORM_RECEIVED
     assert counsel.mobile == "+16045550123"
 
@@ -237,11 +238,11 @@ def test_the_identity_check_records_the_kind_of_id_and_who_saw_it(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
     with pytest.raises(RegistrationRefused):  # the meeting is not arranged yet: there was no meeting to hold
-        registration.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
+        meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
     with pytest.raises(RegistrationRefused):
-        registration.record_identity(record, clerk, "verified")
-    registration.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
+        meetings.record_identity(record, clerk, "verified")
+    meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
     assert record.status is RegistrationStatus.IDENTITY_VERIFIED
     assert (record.identity_document, record.identity_checked_by) == (IdentityDocument.DRIVERS_LICENCE, clerk)
     assert not any(
@@ -253,7 +254,7 @@ def test_a_missed_meeting_can_be_scheduled_again(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
-    registration.record_identity(record, clerk, "missed")
+    meetings.record_identity(record, clerk, "missed")
     assert record.status is RegistrationStatus.VERIFICATION_MISSED
     assert record.meetings[-1].status is MeetingStatus.MISSED
     meetings.schedule_meeting(record, in_three_days(), clerk)
@@ -304,7 +305,7 @@ def test_withdrawing_cancels_the_meeting_in_webex_and_sends_no_reminder(app, web
     db.session.commit()
     meetings.sync_meeting(meeting.id)
     made = meeting.webex_meeting_id
-    registration.withdraw(record, create_staff("supervisor", "western"))
+    meetings.withdraw(record, create_staff("supervisor", "western"))
     db.session.commit()
     meetings.sync_meeting(meeting.id)
     assert made not in webex_emulator.meetings
@@ -315,11 +316,11 @@ def test_a_meeting_not_yet_made_is_never_made_for_a_registration_put_on_hold(app
     record, clerk = form_received()
     meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
     db.session.commit()
-    registration.put_on_hold(record, clerk)
+    meetings.put_on_hold(record, clerk)
     db.session.commit()
     meetings.sync_meeting(meeting.id)
     assert webex_emulator.meetings == {}
-    registration.resume(record, clerk)
+    meetings.resume(record, clerk)
     assert record.status is RegistrationStatus.FORM_RECEIVED  # to arrange the meeting again
 
 
@@ -341,11 +342,11 @@ def test_a_code_that_expires_while_on_hold_resumes_as_expired(app):
 
     record, _code = registration_with_code()
     clerk = create_staff("clerk", "western")
-    registration.put_on_hold(record, clerk)
-    from backoffice.workflows import invitation_codes
+    meetings.put_on_hold(record, clerk)
+    from backoffice.workflows.registration import invitation_codes
 
     invitation_codes.expire_and_remind(utcnow() + timedelta(days=31))
-    registration.resume(record, clerk)
+    meetings.resume(record, clerk)
     assert record.status is RegistrationStatus.CODE_EXPIRED
 
 

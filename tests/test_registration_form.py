@@ -10,8 +10,9 @@ import pytest
 
 from backoffice.devservices.sample_pdfs import PageSpec, build_pdf
 from backoffice.models import Case, CaseStatus, Counsel, CounselKind, CounselOfRecord, Language
-from backoffice.workflows.pdf_reading import PROBES
-from backoffice.workflows.registration_form import (
+from backoffice.screening.pdf_reading import PROBES
+from backoffice.screening.sandbox import Limits, run_sandboxed
+from backoffice.workflows.registration.form import (
     FIELD_NAMES,
     Difference,
     FormReading,
@@ -24,7 +25,6 @@ from backoffice.workflows.registration_form import (
     read_registration_form,
     registration_form_pdf,
 )
-from backoffice.workflows.sandbox import Limits, run_sandboxed
 from tests import hostile_pdfs
 from tests.factories import create_case, create_counsel, make_counsel_of_record
 

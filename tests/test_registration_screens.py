@@ -27,8 +27,11 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.queue import job_queue
-from backoffice.workflows import meetings, registration_form
-from backoffice.workflows.registration import record_form, record_identity, start_registration
+from backoffice.workflows.registration import form as registration_form
+from backoffice.workflows.registration import meetings
+from backoffice.workflows.registration.machine import start_registration
+from backoffice.workflows.registration.meetings import record_identity
+from backoffice.workflows.registration.returned_form import record_form
 from tests.conftest import csrf_token_from
 from tests.factories import create_case, create_counsel, create_portal_client, make_counsel_of_record
 from tests.test_submission_screens import page_of, text_of

@@ -13,7 +13,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, CaseStatus, Counsel, InvitationChannel, Role, StaffUser
 from backoffice.workflows.access import may_open
 from backoffice.workflows.case_import import REQUIRED_COLUMNS, start_case_import
-from backoffice.workflows.registration import start_registration
+from backoffice.workflows.registration.machine import start_registration
 from tests.conftest import csrf_token_from, model_views
 from tests.factories import (
     create_case,

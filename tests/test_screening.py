@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from backoffice.devservices import sample_pdfs
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, CheckOutcome, CheckResultRecord, Submission, SubmissionStatus
-from backoffice.workflows import screening
-from backoffice.workflows.checks import CheckContext, run_document_checks
-from backoffice.workflows.pdf_reading import PROBES, ReadingSettings, read_document
-from backoffice.workflows.sandbox import Limits, run_sandboxed
+from backoffice.screening import workflow as screening
+from backoffice.screening.checks import CheckContext, run_document_checks
+from backoffice.screening.pdf_reading import PROBES, ReadingSettings, read_document
+from backoffice.screening.sandbox import Limits, run_sandboxed
 from tests import hostile_pdfs
 from tests.factories import create_filer, create_portal_client, create_submission
 

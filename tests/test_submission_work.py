@@ -414,7 +414,7 @@ def test_the_resubmission_chain_shows_every_link_in_order_in_a_fixed_number_of_s
 
 def test_the_sweep_queues_again_checks_that_redis_lost(app):
     from backoffice import queue
-    from backoffice.workflows import screening
+    from backoffice.screening import workflow as screening
 
     submission = with_registry()
     submission.screening_outcome = None  # a correction whose job was lost

@@ -2,6 +2,7 @@
 
 from sqlalchemy import and_, exists, func, select
 
+from backoffice.devdata.volume import VOLUME_PASSWORD, staff_email
 from backoffice.extensions import db
 from backoffice.models import (
     Attachment,
@@ -22,7 +23,6 @@ from backoffice.models import (
     SubmissionNote,
 )
 from backoffice.models.submission import decision_reasons
-from backoffice.workflows.volume import VOLUME_PASSWORD, staff_email
 from tests.conftest import sign_in
 
 SMALL = ("--submissions", "300", "--counsel", "100", "--cases", "200", "--seed", "5")

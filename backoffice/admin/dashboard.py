@@ -36,7 +36,7 @@ from backoffice.models import (
     SubmissionStatus,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows.dashboard import (
+from backoffice.reports.dashboard import (
     DAY_ZONE,
     QUEUE_OF,
     QUEUES,

@@ -57,13 +57,21 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import access
-from backoffice.workflows import meetings as meeting_workflow
-from backoffice.workflows import registration as workflow
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import lock_again
-from backoffice.workflows.invitation_codes import issue_invitation_code
 from backoffice.workflows.notifications import MessageError
-from backoffice.workflows.registration import (
+from backoffice.workflows.registration import machine as workflow
+from backoffice.workflows.registration import meetings as meeting_workflow
+from backoffice.workflows.registration.form import (
+    FIELD_LABELS,
+    FIELD_NAMES,
+    compare_with_counsel,
+    file_numbers_not_of_record,
+    form_values_for,
+    normalise_language,
+)
+from backoffice.workflows.registration.invitation_codes import issue_invitation_code
+from backoffice.workflows.registration.machine import (
     ACTION_LABELS,
     MACHINE,
     RegistrationRefused,
@@ -72,20 +80,11 @@ from backoffice.workflows.registration import (
     eligible_not_invited,
     invite_in_bulk,
     message_channel,
-    record_form,
-    record_identity,
     send_invitation,
     start_registration,
-    store_returned_form,
 )
-from backoffice.workflows.registration_form import (
-    FIELD_LABELS,
-    FIELD_NAMES,
-    compare_with_counsel,
-    file_numbers_not_of_record,
-    form_values_for,
-    normalise_language,
-)
+from backoffice.workflows.registration.meetings import record_identity
+from backoffice.workflows.registration.returned_form import record_form, store_returned_form
 
 LETTER_CHANNELS = (InvitationChannel.EMAIL, InvitationChannel.MAIL, InvitationChannel.FAX)
 REQUEST_CHANNELS = (InvitationChannel.PHONE, InvitationChannel.MAILBOX)
@@ -445,7 +444,7 @@ class RegistrationView(ScopedModelView):
     def hold_view(self):
         return self._act(
             "put_on_hold",
-            workflow.put_on_hold,
+            meeting_workflow.put_on_hold,
             _("The registration is on hold."),
         )
 
@@ -453,7 +452,7 @@ class RegistrationView(ScopedModelView):
     def resume_view(self):
         return self._act(
             "resume",
-            workflow.resume,
+            meeting_workflow.resume,
             _("The registration is resumed."),
         )
 
@@ -461,7 +460,7 @@ class RegistrationView(ScopedModelView):
     def withdraw_view(self):
         return self._act(
             "withdraw",
-            workflow.withdraw,
+            meeting_workflow.withdraw,
             _("The registration is withdrawn."),
         )
 

@@ -32,6 +32,7 @@ from backoffice.models import (
     Role,
     StaffUser,
 )
+from backoffice.reports.dashboard import TARGET_LABELS
 from backoffice.workflows import access
 from backoffice.workflows.accounts import AccountError, check_role_scope, find_staff_by_email, set_password
 
@@ -434,7 +435,6 @@ class ReasonView(ScopedModelView):
 
 
 def _target_queue(view, context, model, name: str) -> str:
-    from backoffice.workflows.dashboard import TARGET_LABELS
 
     label = TARGET_LABELS.get(model.queue)
     return str(label) if label is not None else model.queue

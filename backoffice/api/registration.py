@@ -4,8 +4,8 @@ from flask import g, jsonify, request
 
 from backoffice.api import bp
 from backoffice.extensions import db
-from backoffice.workflows import invitation_codes
-from backoffice.workflows.codes import masked_phone
+from backoffice.workflows.registration import invitation_codes
+from backoffice.workflows.registration.codes import masked_phone
 from backoffice.workflows.timeliness import EASTERN
 
 

@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 from flask_migrate import upgrade
 
 from backoffice import create_app
+from backoffice.devdata.demo import load_demo_data
 from backoffice.devservices.notify_emulator import NotifyEmulator, api_key_parts, serve_in_thread
 from backoffice.devservices.smtp_sink import SmtpSink
 from backoffice.extensions import db
-from backoffice.workflows.demo import load_demo_data
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_HOSTS = ("127.0.0.1", "localhost")

@@ -17,6 +17,7 @@ from backoffice.extensions import db
 from backoffice.models import (
     AttachmentDecision,
     Decision,
+    DocumentKind,
     Reason,
     ReasonUse,
     Role,
@@ -26,7 +27,8 @@ from backoffice.models import (
     SubmissionStatus,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import submissions, tallies
+from backoffice.screening import workflow as screening
+from backoffice.workflows import submissions, tallies, timeliness
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import compare_and_set, for_update
 from backoffice.workflows.notifications import counsel_values, queue_message
@@ -438,9 +440,6 @@ def _note_text(note: str, missing) -> str:
 
 def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: str) -> Submission:
     """Correct a mis-filed kind of document rather than reject it; the deadline is judged again. Audited."""
-    from backoffice.models import DocumentKind
-    from backoffice.workflows import screening, timeliness
-
     submission = _locked(submission_id)
     _queue_of(submission, staff)
     if submission.claimed_by_id != staff.id:

@@ -4,10 +4,10 @@ from collections.abc import Callable
 
 from backoffice.models import Notification
 from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.registration.form import registration_form_pdf
 
 
 def _registration_form(notification: Notification) -> tuple[str, bytes]:
-    from backoffice.workflows.registration_form import registration_form_pdf
 
     return "registration-form-formulaire-inscription.pdf", registration_form_pdf(notification.counsel)
 

@@ -12,8 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from backoffice import queue
+from backoffice.edge import odd_character
 from backoffice.extensions import db
 from backoffice.models import (
+    Attachment,
     Case,
     CaseStatus,
     CounselOfRecord,
@@ -155,7 +157,6 @@ def _subject(value: str) -> str:
 
 
 def _proof_of_service(value: str) -> dict | None:
-    from backoffice.edge import odd_character
 
     if not value.strip():
         return None
@@ -259,7 +260,6 @@ def screening_job_id(submission_id: int) -> str:
 
 
 def _add_attachments(submission: Submission, attachments: list[KeptAttachment]) -> None:
-    from backoffice.models import Attachment
 
     for position, item in enumerate(attachments, start=1):
         submission.attachments.append(

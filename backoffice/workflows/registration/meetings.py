@@ -17,6 +17,7 @@ from backoffice.extensions import db
 from backoffice.integrations import webex
 from backoffice.models import (
     Channel,
+    IdentityDocument,
     MeetingStatus,
     Registration,
     RegistrationStatus,
@@ -26,7 +27,7 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import lock_again
-from backoffice.workflows.registration import RegistrationRefused, fire, message_counsel, require
+from backoffice.workflows.registration.machine import R, RegistrationRefused, fire, message_counsel, require
 
 SYNC_JOB = "jobs.registration.sync_meeting"
 MEETING_MINUTES = 30
@@ -306,3 +307,64 @@ def queue_meeting_reminders(now: datetime | None = None) -> list[int]:
         _queue_meeting_message(meeting, "verification_reminder")
         reminded.append(meeting.id)
     return reminded
+
+
+# ------------------------------------------------------------------ stages that end a meeting
+
+
+def put_on_hold(registration: Registration, user: StaffUser) -> None:
+    """A live meeting is cancelled (in Webex too); resuming comes back before the meeting was arranged."""
+    require(registration, "put_on_hold", user)
+    meeting = registration.current_meeting
+    fire(registration, "put_on_hold", user)
+    if meeting is not None:
+        stop_meeting(meeting)
+        registration.status_before_hold = R.FORM_RECEIVED
+
+
+def resume(registration: Registration, user: StaffUser) -> None:
+    fire(registration, "resume", user, target=registration.status_before_hold or R.INVITED)
+    registration.status_before_hold = None
+
+
+def withdraw(registration: Registration, user: StaffUser) -> None:
+    """Withdrawn: a live meeting is cancelled and an unused invitation code revoked."""
+    require(registration, "withdraw", user)
+    meeting = registration.current_meeting
+    fire(registration, "withdraw", user)
+    if meeting is not None:
+        stop_meeting(meeting)
+    for code in registration.invitation_codes:
+        if code.revoked_at is None and code.redeemed_at is None:
+            code.revoked_at = utcnow()
+
+
+def record_identity(
+    registration: Registration, clerk: StaffUser, outcome: str, document: IdentityDocument | None = None
+) -> None:
+    """The clerk's record of the verification meeting: verified (which kind of photo ID was seen, never its
+    number), not confirmed, or missed."""
+    transition = {
+        "verified": "verify_identity",
+        "not_confirmed": "record_identity_not_confirmed",
+        "missed": "record_missed_verification",
+    }.get(outcome)
+    if transition is None:
+        raise RegistrationRefused(_l("Unknown outcome."))
+    require(registration, transition, clerk)
+    meeting = registration.current_meeting
+    if meeting is None or meeting.status is not MeetingStatus.SCHEDULED:
+        raise RegistrationRefused(_l("Record the outcome once the meeting is arranged (its link is known)."))
+    if outcome == "verified":
+        if document is None:
+            raise RegistrationRefused(_l("Say which kind of government photo ID was seen."))
+        registration.identity_document = document
+        registration.identity_checked_by = clerk
+        registration.identity_checked_at = utcnow()
+        fire(registration, "verify_identity", clerk, document=document.value)
+    elif outcome == "not_confirmed":
+        fire(registration, "record_identity_not_confirmed", clerk)
+    else:
+        fire(registration, "record_missed_verification", clerk)
+    if meeting is not None:
+        close_meeting(meeting, missed=outcome == "missed")

@@ -1,6 +1,6 @@
 """Rule 4: the page count, with a ceiling, and a warning on voluminous country-conditions evidence."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
 
 CODE = "page_count"
 VOLUMINOUS_PAGES = 100

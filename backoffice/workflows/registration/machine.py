@@ -1,9 +1,5 @@
-"""Registration of counsel: one state machine from invitation to an active portal account.
-
-Steps (DOMAIN.md): invitation (or a request from counsel) → returned registration form → identity
-verification in a Webex meeting → invitation code → redemption in the portal with an SMS access code.
-Every change of status goes through `MACHINE.fire`, with its audit event; nothing else sets the status.
-"""
+"""The registration's one state machine: its stages, who may move it, its refusals, and the invitations that
+start it. Every change of status goes through `fire`, with its audit event; nothing else sets the status."""
 
 from datetime import datetime
 from typing import Any
@@ -18,9 +14,7 @@ from backoffice.models import (
     Channel,
     Counsel,
     CounselOfRecord,
-    IdentityDocument,
     InvitationChannel,
-    MeetingStatus,
     Office,
     Registration,
     RegistrationStatus,
@@ -29,6 +23,7 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import portal
+from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import for_update
 from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
 from backoffice.workflows.state_machine import ChangedMeanwhile, StateMachine, Transition, TransitionRefused
@@ -148,37 +143,6 @@ def require(registration: Registration, transition: str, actor: StaffUser | None
         raise RegistrationRefused(NOT_NOW)
 
 
-def put_on_hold(registration: Registration, user: StaffUser) -> None:
-    """A live meeting is cancelled (in Webex too); resuming comes back before the meeting was arranged."""
-    from backoffice.workflows import meetings
-
-    require(registration, "put_on_hold", user)
-    meeting = registration.current_meeting
-    fire(registration, "put_on_hold", user)
-    if meeting is not None:
-        meetings.stop_meeting(meeting)
-        registration.status_before_hold = R.FORM_RECEIVED
-
-
-def resume(registration: Registration, user: StaffUser) -> None:
-    fire(registration, "resume", user, target=registration.status_before_hold or R.INVITED)
-    registration.status_before_hold = None
-
-
-def withdraw(registration: Registration, user: StaffUser) -> None:
-    """Withdrawn: a live meeting is cancelled and an unused invitation code revoked."""
-    from backoffice.workflows import meetings
-
-    require(registration, "withdraw", user)
-    meeting = registration.current_meeting
-    fire(registration, "withdraw", user)
-    if meeting is not None:
-        meetings.stop_meeting(meeting)
-    for code in registration.invitation_codes:
-        if code.revoked_at is None and code.redeemed_at is None:
-            code.revoked_at = utcnow()
-
-
 def active_cases_of(counsel: Counsel) -> list[Case]:
     return portal.active_cases_of(counsel.id)
 
@@ -218,7 +182,6 @@ def start_registration(
     registration = Registration(counsel=counsel, office=office, channel=channel, status=status)
     db.session.add(registration)
     db.session.flush()
-    from backoffice.workflows.audit import record_event
 
     record_event(
         "registration.requested" if requested else "registration.invited",
@@ -306,39 +269,6 @@ def invite_in_bulk(office: Office, channel: InvitationChannel, clerk: StaffUser)
     return invited
 
 
-def record_identity(
-    registration: Registration, clerk: StaffUser, outcome: str, document: IdentityDocument | None = None
-) -> None:
-    """The clerk's record of the verification meeting: verified (which kind of photo ID was seen, never its
-    number), not confirmed, or missed."""
-    from backoffice.workflows import meetings
-
-    transition = {
-        "verified": "verify_identity",
-        "not_confirmed": "record_identity_not_confirmed",
-        "missed": "record_missed_verification",
-    }.get(outcome)
-    if transition is None:
-        raise RegistrationRefused(_l("Unknown outcome."))
-    require(registration, transition, clerk)
-    meeting = registration.current_meeting
-    if meeting is None or meeting.status is not MeetingStatus.SCHEDULED:
-        raise RegistrationRefused(_l("Record the outcome once the meeting is arranged (its link is known)."))
-    if outcome == "verified":
-        if document is None:
-            raise RegistrationRefused(_l("Say which kind of government photo ID was seen."))
-        registration.identity_document = document
-        registration.identity_checked_by = clerk
-        registration.identity_checked_at = utcnow()
-        fire(registration, "verify_identity", clerk, document=document.value)
-    elif outcome == "not_confirmed":
-        fire(registration, "record_identity_not_confirmed", clerk)
-    else:
-        fire(registration, "record_missed_verification", clerk)
-    if meeting is not None:
-        meetings.close_meeting(meeting, missed=outcome == "missed")
-
-
 def clear_flag(registration: Registration) -> None:
     registration.flag = None
 
@@ -346,98 +276,3 @@ def clear_flag(registration: Registration) -> None:
 def age_of(registration: Registration, now: datetime | None = None) -> float:
     """Days in the current stage."""
     return ((now or utcnow()) - registration.status_changed_at).total_seconds() / 86400
-
-
-# The returned registration form
-
-MAX_FORM_BYTES = 10 * 1024 * 1024
-COUNSEL_FIELDS = ("full_name", "regulator", "membership_number", "email", "mobile", "postal_address")
-
-
-def store_returned_form(registration: Registration, stream, clerk: StaffUser):
-    """Keep the uploaded form (content-addressed, like submissions) and read its fields in the sandbox.
-
-    Returns the reading; a scanned or flattened form reads as `flattened`, for the clerk to type it in.
-    """
-    from pathlib import Path
-
-    from flask import current_app
-
-    from backoffice.integrations.storage import DocumentStore
-    from backoffice.workflows.registration_form import read_registration_form
-
-    require(registration, "receive_form", clerk)
-    incoming = DocumentStore(current_app.config["STORAGE_ROOT"]).receive()
-    try:
-        head = _copy_limited(stream, incoming)
-    except BaseException:
-        incoming.discard()
-        raise
-    if not head.startswith(b"%PDF-"):
-        incoming.discard()
-        raise RegistrationRefused(_l("The returned form must be a PDF file."))
-    stored = incoming.keep()
-    registration.form_sha256 = stored.sha256
-    from backoffice.workflows.audit import record_event
-
-    record_event(
-        "registration.form_uploaded", record=registration, actor=clerk, after={"sha256": stored.sha256}
-    )
-    return read_registration_form(Path(stored.path))
-
-
-def _copy_limited(stream, incoming) -> bytes:
-    head = b""
-    while chunk := stream.read(256 * 1024):
-        if incoming.size + len(chunk) > MAX_FORM_BYTES:
-            raise RegistrationRefused(_l("The returned form is larger than 10 MB."))
-        head = (head + chunk)[:5] if len(head) < 5 else head
-        incoming.write(chunk)
-    return head
-
-
-def record_form(registration: Registration, values: dict[str, str], clerk: StaffUser) -> list:
-    """The clerk confirms the form's values. Missing or invalid items send the registration to "form
-    incomplete" with a message to counsel listing them; otherwise the counsel record is updated (audited)."""
-    from backoffice.workflows.registration_form import FIELD_NAMES, check_registration_values
-
-    require(registration, "receive_form", clerk)  # the same stages as "form incomplete"
-    values = {name: (values.get(name) or "").strip() for name in FIELD_NAMES}
-    kind = registration.counsel.kind.value if registration.counsel.kind else None
-    missing = check_registration_values(values, kind)
-    registration.form_values = values
-    registration.form_received_at = utcnow()
-    if missing:
-        fire(registration, "mark_form_incomplete", clerk, missing=[item.field for item in missing])
-        missing_items = [{"en": item.en, "fr": item.fr} for item in missing]
-        message_counsel(registration, "form_incomplete", {"missing_items": missing_items})
-        return missing
-    _update_counsel(registration.counsel, values, clerk)
-    registration.verified_mobile = (
-        registration.counsel.mobile
-    )  # where access codes go, whatever happens later
-    fire(registration, "receive_form", clerk)
-    return []
-
-
-def _update_counsel(counsel: Counsel, values: dict[str, str], clerk: StaffUser) -> None:
-    from backoffice.models import Language
-    from backoffice.workflows.audit import record_event
-    from backoffice.workflows.registration_form import normalise_language, normalise_mobile
-
-    wanted = {name: values[name] or None for name in COUNSEL_FIELDS}
-    wanted["mobile"] = normalise_mobile(values["mobile"])
-    language = normalise_language(values["preferred_language"])
-    before, after = {}, {}
-    for name, value in wanted.items():
-        if getattr(counsel, name) != value:
-            before[name], after[name] = getattr(counsel, name), value
-            setattr(counsel, name, value)
-    if language and counsel.preferred_language != Language(language):
-        before["preferred_language"] = (
-            counsel.preferred_language.value if counsel.preferred_language else None
-        )
-        after["preferred_language"] = language
-        counsel.preferred_language = Language(language)
-    if after:
-        record_event("counsel.updated_from_form", record=counsel, actor=clerk, before=before, after=after)

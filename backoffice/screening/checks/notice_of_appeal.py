@@ -7,7 +7,7 @@ of appeal was filed on …") does not.
 
 import re
 
-from backoffice.workflows.checks.base import (
+from backoffice.screening.checks.base import (
     CheckContext,
     CheckResult,
     DocumentFacts,

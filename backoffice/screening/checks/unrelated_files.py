@@ -6,7 +6,7 @@ The page probe collects strings shaped like identifiers; only the exact forms co
 
 import re
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, page_ranges
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, page_ranges
 
 CODE = "unrelated_files"
 LISTED_LIMIT = 20

@@ -22,9 +22,9 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from backoffice.models import Counsel, CounselKind
+from backoffice.screening.pdf_reading import PROBES
+from backoffice.screening.sandbox import ChildVerdict, Limits, run_sandboxed
 from backoffice.workflows.cases import file_number_problem, normalise_file_number
-from backoffice.workflows.pdf_reading import PROBES
-from backoffice.workflows.sandbox import ChildVerdict, Limits, run_sandboxed
 
 TITLE = "My Case registration form / Formulaire d'inscription à Mon dossier"
 BOARD_EN = "Immigration and Refugee Board of Canada"

@@ -1,6 +1,6 @@
 """Rule 2: a PDF that needs a password to open is refused; restrictions set by an owner password are noted."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
 
 CODE = "encryption"
 

@@ -51,10 +51,7 @@ from backoffice.models import (
 )
 from backoffice.models.submission import attachment_decision_reasons, decision_reasons
 from backoffice.models.types import utcnow
-from backoffice.workflows import tallies
-from backoffice.workflows.accounts import hash_password
-from backoffice.workflows.audit import SYSTEM
-from backoffice.workflows.checks import (
+from backoffice.screening.checks import (
     CheckContext,
     CheckResult,
     DocumentFacts,
@@ -62,6 +59,9 @@ from backoffice.workflows.checks import (
     check_proof_of_service,
     run_document_checks,
 )
+from backoffice.workflows import tallies
+from backoffice.workflows.accounts import hash_password
+from backoffice.workflows.audit import SYSTEM
 from backoffice.workflows.timeliness import EASTERN, judge
 
 VOLUME_DOMAIN = "volume.irb-backoffice.example"

@@ -22,9 +22,7 @@ from backoffice.models import (
     SubmissionStatus,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import submissions
-from backoffice.workflows.audit import record_event
-from backoffice.workflows.checks import (
+from backoffice.screening.checks import (
     CheckContext,
     CheckResult,
     Outcome,
@@ -32,8 +30,10 @@ from backoffice.workflows.checks import (
     run_document_checks,
     worst_outcome,
 )
-from backoffice.workflows.pdf_reading import ReadingSettings, read_document
-from backoffice.workflows.sandbox import Limits
+from backoffice.screening.pdf_reading import ReadingSettings, read_document
+from backoffice.screening.sandbox import Limits
+from backoffice.workflows import submissions
+from backoffice.workflows.audit import record_event
 from backoffice.workflows.state_machine import ChangedMeanwhile
 
 

@@ -1,6 +1,6 @@
 """Rule 1: the file is a PDF that can be read, neither damaged, truncated nor hostile to the reader."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
 
 CODE = "readable"
 

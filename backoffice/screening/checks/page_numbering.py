@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backoffice.workflows.checks.base import (
+from backoffice.screening.checks.base import (
     CheckContext,
     CheckResult,
     DocumentFacts,

@@ -6,18 +6,18 @@ Their order is the order a clerk reads them in.
 
 from collections.abc import Callable
 
-from backoffice.workflows.checks.active_content import check_active_content
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, PageFacts
-from backoffice.workflows.checks.encryption import check_encryption
-from backoffice.workflows.checks.notice_of_appeal import check_notice_of_appeal
-from backoffice.workflows.checks.one_subject import check_one_subject
-from backoffice.workflows.checks.page_count import check_page_count
-from backoffice.workflows.checks.page_numbering import check_page_numbering
-from backoffice.workflows.checks.proof_of_service import check_proof_of_service
-from backoffice.workflows.checks.readable import check_readable
-from backoffice.workflows.checks.table_of_contents import check_table_of_contents
-from backoffice.workflows.checks.text_layer import check_text_layer
-from backoffice.workflows.checks.unrelated_files import check_unrelated_files
+from backoffice.screening.checks.active_content import check_active_content
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, PageFacts
+from backoffice.screening.checks.encryption import check_encryption
+from backoffice.screening.checks.notice_of_appeal import check_notice_of_appeal
+from backoffice.screening.checks.one_subject import check_one_subject
+from backoffice.screening.checks.page_count import check_page_count
+from backoffice.screening.checks.page_numbering import check_page_numbering
+from backoffice.screening.checks.proof_of_service import check_proof_of_service
+from backoffice.screening.checks.readable import check_readable
+from backoffice.screening.checks.table_of_contents import check_table_of_contents
+from backoffice.screening.checks.text_layer import check_text_layer
+from backoffice.screening.checks.unrelated_files import check_unrelated_files
 
 DocumentCheck = Callable[[DocumentFacts, CheckContext], CheckResult | None]
 

@@ -11,7 +11,7 @@ from rq.scripts import release_lock
 from backoffice.extensions import db
 from backoffice.queue import job_queue, stopped_on_this_host
 from backoffice.workflows.jobs import schedule_sweep
-from jobs.maintenance import sweep_once
+from backoffice.workflows.upkeep import sweep_once
 
 
 class BackofficeWorker(Worker):

@@ -1,6 +1,6 @@
 """Rule 10: when the division's rules require the document to be served, the submission declares proof of service."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, Outcome
+from backoffice.screening.checks.base import CheckContext, CheckResult, Outcome
 
 CODE = "proof_of_service"
 

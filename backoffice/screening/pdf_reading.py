@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from backoffice.workflows.checks.base import DocumentFacts, PageFacts
-from backoffice.workflows.sandbox import ChildVerdict, Limits, SandboxedChild, run_sandboxed
+from backoffice.screening.checks.base import DocumentFacts, PageFacts
+from backoffice.screening.sandbox import ChildVerdict, Limits, SandboxedChild, run_sandboxed
 
 PROBES = Path(__file__).parent / "pdf_probes"
 PAGES_PER_CHILD_AT_LEAST = 200

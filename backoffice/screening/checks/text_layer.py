@@ -1,6 +1,6 @@
 """Rule 11: pages without a text layer (scans) cannot be verified by the checks that read text; say which."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, page_ranges
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, page_ranges
 
 CODE = "text_layer"
 

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, fold
-from backoffice.workflows.checks.page_numbering import document_starts
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, fold
+from backoffice.screening.checks.page_numbering import document_starts
 
 CODE = "table_of_contents"
 MIN_ENTRIES = 3

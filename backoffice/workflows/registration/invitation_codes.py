@@ -32,11 +32,11 @@ from backoffice.models import (
     StaffUser,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows import codes
 from backoffice.workflows.audit import record_event, record_event_now
 from backoffice.workflows.concurrency import for_update
 from backoffice.workflows.refusals import Refusal
-from backoffice.workflows.registration import (
+from backoffice.workflows.registration import codes
+from backoffice.workflows.registration.machine import (
     MACHINE,
     R,
     RegistrationRefused,

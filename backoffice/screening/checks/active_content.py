@@ -1,6 +1,6 @@
 """Rule 3: active content (scripts, launch actions, embedded files, XFA forms, rich media) is refused; links are noted."""
 
-from backoffice.workflows.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
+from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome
 
 CODE = "active_content"
 

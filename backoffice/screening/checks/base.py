@@ -1,7 +1,7 @@
 """What every automated check on a document takes and gives back.
 
 Checks are small pure functions: they read the facts that the sandboxed probes gathered from a PDF
-(`backoffice/workflows/pdf_probes/`) and the context of the submission, and return one result with its
+(`backoffice/screening/pdf_probes/`) and the context of the submission, and return one result with its
 message in English and French. They never open the file themselves and never touch the database.
 """
 

@@ -11,24 +11,39 @@ from sqlalchemy import select
 
 from backoffice.devservices import sample_pdfs
 from backoffice.extensions import db
+from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
     Case,
     CaseStatus,
+    Channel,
     Counsel,
     CounselKind,
     CounselOfRecord,
     Division,
+    IdentityDocument,
+    InvitationChannel,
+    InvitationCode,
     Language,
     Office,
     PortalAccount,
     PortalClient,
+    Registration,
+    RegistrationStatus,
     Role,
     StaffUser,
     Submission,
 )
 from backoffice.models.types import utcnow
+from backoffice.workflows import submissions
 from backoffice.workflows.accounts import create_staff_user
 from backoffice.workflows.audit import COMMAND_LINE, record_event
+from backoffice.workflows.intake import KeptAttachment
+from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.portal import cases_of_account, create_portal_client, revoke_portal_client
+from backoffice.workflows.registration import machine as registration
+from backoffice.workflows.registration import meetings, returned_form
+from backoffice.workflows.registration.invitation_codes import issue_invitation_code
 
 DEMO_PASSWORD = "Demo-password-2026"  # noqa: S105  (demonstration accounts, refused in production)
 DEMO_DOMAIN = "demo.irb-backoffice.example"
@@ -138,10 +153,6 @@ STAGE_NAMES = [
 def _create_demo_registrations() -> None:
     from datetime import datetime
 
-    from backoffice.models import IdentityDocument, InvitationChannel, InvitationCode, Registration
-    from backoffice.workflows import meetings, registration
-    from backoffice.workflows.invitation_codes import issue_invitation_code
-
     offices = ["western", "central", "eastern"]
     active_cases = db.session.scalars(
         select(Case).where(Case.status == CaseStatus.ACTIVE).order_by(Case.id)
@@ -173,15 +184,15 @@ def _create_demo_registrations() -> None:
             continue
         values = registration_form_values(counsel, case)
         if stage == "form_incomplete":
-            registration.record_form(record, {**values, "mobile": ""}, clerk)
+            returned_form.record_form(record, {**values, "mobile": ""}, clerk)
             continue
-        registration.record_form(record, values, clerk)
+        returned_form.record_form(record, values, clerk)
         if stage == "withdrawn":
-            registration.withdraw(record, clerk)
+            meetings.withdraw(record, clerk)
             continue
         if stage in ("form_received", "on_hold"):
             if stage == "on_hold":
-                registration.put_on_hold(record, clerk)
+                meetings.put_on_hold(record, clerk)
             continue
         local = datetime.combine(
             utcnow().date() + timedelta(days=2 + number % 5), datetime.min.time()
@@ -193,7 +204,7 @@ def _create_demo_registrations() -> None:
         outcome = {"verification_missed": "missed", "identity_not_confirmed": "not_confirmed"}.get(
             stage, "verified"
         )
-        registration.record_identity(record, clerk, outcome, IdentityDocument.PASSPORT)
+        meetings.record_identity(record, clerk, outcome, IdentityDocument.PASSPORT)
         if stage in ("code_issued", "code_expired"):
             issue_invitation_code(record, clerk, demo=True)
         if stage == "code_expired":
@@ -234,8 +245,6 @@ def registration_form_values(counsel: Counsel, case: Case) -> dict[str, str]:
 
 def _fresh_invitation_codes() -> list[dict[str, str]]:
     """Only hashes are kept, so each run issues new demo codes (revoking the earlier ones) and returns them."""
-    from backoffice.models import InvitationCode, Registration, RegistrationStatus
-    from backoffice.workflows.invitation_codes import issue_invitation_code
 
     waiting = db.session.scalars(
         select(Registration)
@@ -264,7 +273,6 @@ DEMO_CLIENT = "My Case portal (demo)"
 
 def _fresh_portal_token() -> str:
     """Only hashes of tokens are kept, so each run revokes the earlier demo clients and issues a new token."""
-    from backoffice.workflows.portal import create_portal_client, revoke_portal_client
 
     earlier = db.session.scalars(select(PortalClient).where(PortalClient.name.startswith(DEMO_CLIENT))).all()
     for client in earlier:
@@ -318,9 +326,6 @@ DEMO_SUBMISSIONS = [
 
 
 def _create_demo_submissions() -> None:
-    from backoffice.integrations.storage import DocumentStore
-    from backoffice.workflows import submissions
-    from backoffice.workflows.intake import KeptAttachment
 
     store = DocumentStore(current_app.config["STORAGE_ROOT"])
     client = db.session.scalar(select(PortalClient).where(PortalClient.revoked_at.is_(None)))
@@ -428,9 +433,6 @@ def _create_cases_and_counsel() -> None:
 def _queue_demo_messages() -> None:
     """A few messages, so that the outbox shows each channel: emails and an SMS are sent by the
     worker as soon as it runs; a letter waits to be printed."""
-    from backoffice.models import Channel
-    from backoffice.workflows.message_templates import TEMPLATES
-    from backoffice.workflows.notifications import counsel_values, queue_message
 
     db.session.flush()
     first_case_per_office = {}
@@ -497,7 +499,6 @@ def _summary(plan: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _portal_accounts_summary() -> list[dict[str, Any]]:
-    from backoffice.workflows.portal import cases_of_account
 
     accounts = db.session.scalars(select(PortalAccount).order_by(PortalAccount.id)).all()
     return [

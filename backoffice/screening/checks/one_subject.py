@@ -8,7 +8,7 @@ to …", "Request for …", "Notice of …", "Demande de …", "Avis de …").
 import re
 from dataclasses import dataclass
 
-from backoffice.workflows.checks.base import (
+from backoffice.screening.checks.base import (
     CheckContext,
     CheckResult,
     DocumentFacts,
