@@ -12,7 +12,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, Language, Notification, Submission, SubmissionStatus
 from backoffice.models.types import utcnow
 from backoffice.workflows import decisions
-from backoffice.workflows.decisions import DecisionRefused
+from backoffice.workflows.refusals import Refused
 from tests.factories import (
     create_filer,
     create_portal_client,
@@ -25,12 +25,12 @@ from tests.factories import (
 def test_a_clerk_claims_then_rejects_with_coded_reasons_and_counsel_is_asked_to_resubmit(app):
     submission = with_registry()
     clerk = create_staff("clerk", "western")
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.decide(submission.id, clerk, False, ["R-PAGES"])  # not claimed yet
     decisions.claim(submission.id, clerk)
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.decide(submission.id, clerk, False, [])  # a rejection needs a reason
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.decide(submission.id, clerk, False, ["D-LATE"])  # a division's reason
     decision = decisions.decide(submission.id, clerk, False, ["R-PAGES", "R-TOC"], "Combine the exhibits.")
     db.session.commit()
@@ -50,14 +50,14 @@ def test_only_the_queue_of_the_right_office_and_division_may_act(app):
         create_staff("division_member", "western", "RPD"),  # registry's queue, not the division's
         create_staff("supervisor", "western"),
     ):
-        with pytest.raises(DecisionRefused):
+        with pytest.raises(Refused):
             decisions.claim(submission.id, outsider)
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)
     decisions.decide(submission.id, clerk, True, [])
     db.session.commit()
     assert submission.status is SubmissionStatus.WITH_DIVISION
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.claim(submission.id, create_staff("division_member", "western", "IAD"))
     member = create_staff("division_member", "western", "RPD")
     decisions.claim(submission.id, member)
@@ -72,7 +72,7 @@ def test_a_claim_held_by_someone_else_is_refused_until_it_is_left_idle(app):
     first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
     decisions.claim(submission.id, first)
     db.session.commit()
-    with pytest.raises(DecisionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         decisions.claim(submission.id, second)
     assert first.full_name in str(refused.value)
     db.session.rollback()
@@ -81,7 +81,7 @@ def test_a_claim_held_by_someone_else_is_refused_until_it_is_left_idle(app):
     assert decisions.release_idle_claims(later) == [submission.id]
     decisions.claim(submission.id, second)
     db.session.commit()
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.decide(submission.id, first, True, [])  # the first clerk no longer holds it
 
 
@@ -109,7 +109,7 @@ def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[s
                     time.sleep(0.8)
                 db.session.commit()
                 outcomes.append("won")
-            except DecisionRefused:
+            except Refused:
                 db.session.rollback()
                 outcomes.append("refused")
             finally:
@@ -256,9 +256,9 @@ def test_a_supervisor_reassigns_a_submission_to_a_clerk_of_the_office(app):
     submission = with_registry()
     first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
     decisions.claim(submission.id, first)
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.reassign(submission.id, create_staff("supervisor", "central"), second)
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.reassign(
             submission.id, create_staff("supervisor", "western"), create_staff("clerk", "central")
         )
@@ -278,7 +278,7 @@ def test_a_mis_filed_kind_of_document_is_corrected_and_its_deadline_judged_again
     assert submission.timeliness is Timeliness.NO_DEADLINE
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.change_document_kind(submission.id, clerk, "disclosure", "")
     decisions.change_document_kind(submission.id, clerk, "disclosure", "Filed as a letter; it is evidence.")
     db.session.commit()

@@ -16,8 +16,9 @@ from backoffice.models import (
     RegistrationStatus,
 )
 from backoffice.models.types import utcnow
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration import codes, invitation_codes
-from backoffice.workflows.registration.machine import MACHINE, RegistrationRefused
+from backoffice.workflows.registration.machine import MACHINE
 from tests.factories import create_portal_client, registration_with_code
 
 
@@ -117,7 +118,7 @@ def test_an_expired_code_is_refused_like_an_unknown_one(app, portal):
 def test_a_reissued_code_revokes_the_previous_one(app, portal):
     registration, first = registration_with_code()
     clerk = db.session.scalar(select(InvitationCode)).issued_by
-    with pytest.raises(RegistrationRefused):  # a double submit does not kill the code just sent
+    with pytest.raises(Refused):  # a double submit does not kill the code just sent
         invitation_codes.issue_invitation_code(registration, clerk)
     second = invitation_codes.issue_invitation_code(registration, clerk, reissue=True)
     db.session.commit()

@@ -400,7 +400,8 @@ def test_the_invitation_goes_through_gc_notify_with_the_registration_form_attach
 
 
 def test_a_code_that_could_not_be_sent_is_erased_and_not_sent_again(app, run_worker):
-    from backoffice.workflows.notifications import MessageError, resend
+    from backoffice.workflows.notifications import resend
+    from backoffice.workflows.refusals import Refused
     from tests.factories import create_staff
 
     app.config["DELIVERY_MAX_ATTEMPTS"] = 1  # nothing listens on the SMTP port: the only attempt fails
@@ -408,5 +409,5 @@ def test_a_code_that_could_not_be_sent_is_erased_and_not_sent_again(app, run_wor
     run_worker()
     failed = refreshed(notification)
     assert failed.status is NotificationStatus.FAILED and failed.values["invitation_code"] == MASK
-    with pytest.raises(MessageError):
+    with pytest.raises(Refused):
         resend(failed, create_staff("clerk"))

@@ -26,9 +26,8 @@ from backoffice.models import (
 )
 from backoffice.workflows import decisions, notifications, submissions
 from backoffice.workflows.accounts import SignInOutcome, sign_in
-from backoffice.workflows.decisions import DecisionRefused
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration import machine as registration
-from backoffice.workflows.registration.machine import RegistrationRefused
 from backoffice.workflows.state_machine import ChangedMeanwhile
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -109,7 +108,7 @@ def test_four_clerks_claiming_at_once_one_holds_it_and_the_others_are_told_who(a
 
         return act
 
-    outcomes = race(app, [claim(staff_id) for staff_id in clerks], (DecisionRefused,))
+    outcomes = race(app, [claim(staff_id) for staff_id in clerks], (Refused,))
 
     winners = [outcome for outcome in outcomes if outcome != "refused"]
     assert len(winners) == 1 and outcomes.count("refused") == N - 1
@@ -218,7 +217,7 @@ def test_two_clerks_inviting_the_same_counsel_at_once_make_one_registration(app)
 
         return act
 
-    outcomes = race(app, [invite(staff_id) for staff_id in clerks], (RegistrationRefused,))
+    outcomes = race(app, [invite(staff_id) for staff_id in clerks], (Refused,))
 
     assert sorted(outcomes) == ["invited"] + ["refused"] * (N - 1)
     assert count(Registration, Registration.counsel_id == counsel_id) == 1
@@ -268,7 +267,7 @@ def test_the_same_message_resent_four_times_at_once_is_queued_once(app):
 
         return act
 
-    outcomes = race(app, [resend(staff_id) for staff_id in staff], (notifications.MessageError,))
+    outcomes = race(app, [resend(staff_id) for staff_id in staff], (Refused,))
 
     assert sorted(outcomes) == ["queued"] + ["refused"] * (N - 1)
     assert events("notification.resent") == 1

@@ -22,9 +22,10 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.letters import letter_pdf
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration import machine as registration
 from backoffice.workflows.registration import meetings, returned_form
-from backoffice.workflows.registration.machine import MACHINE, RegistrationRefused
+from backoffice.workflows.registration.machine import MACHINE
 from tests.factories import (
     FORM_VALUES,
     create_case,
@@ -58,7 +59,7 @@ def test_only_counsel_of_record_on_an_active_case_can_be_invited(app):
     on_closed_only = create_counsel()
     make_counsel_of_record(closed_case, on_closed_only)
     for counsel in (nobody, on_closed_only):
-        with pytest.raises(RegistrationRefused) as refused:
+        with pytest.raises(Refused) as refused:
             registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
         assert "active case" in str(refused.value)
     assert db.session.scalar(select(Registration.id)) is None
@@ -66,16 +67,16 @@ def test_only_counsel_of_record_on_an_active_case_can_be_invited(app):
 
 def test_a_counsel_is_invited_once_and_only_by_a_clerk_of_their_office(app):
     counsel, _case = counsel_of_record("central")
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         registration.start_registration(counsel, InvitationChannel.EMAIL, create_staff("clerk", "western"))
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         registration.start_registration(
             counsel, InvitationChannel.EMAIL, create_staff("supervisor", "central")
         )
     clerk = create_staff("clerk", "central")
     record = registration.start_registration(counsel, InvitationChannel.EMAIL, clerk)
     assert record.status is RegistrationStatus.INVITED and record.office.code == "central"
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         registration.start_registration(counsel, InvitationChannel.MAIL, clerk)
 
 
@@ -237,10 +238,10 @@ def test_counsel_is_reminded_the_day_before_the_meeting_once(app, webex_emulator
 def test_the_identity_check_records_the_kind_of_id_and_who_saw_it(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
-    with pytest.raises(RegistrationRefused):  # the meeting is not arranged yet: there was no meeting to hold
+    with pytest.raises(Refused):  # the meeting is not arranged yet: there was no meeting to hold
         meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         meetings.record_identity(record, clerk, "verified")
     meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
     assert record.status is RegistrationStatus.IDENTITY_VERIFIED
@@ -266,7 +267,7 @@ def test_a_registration_on_hold_resumes_where_it_was(app):
     supervisor = create_staff("supervisor", "western")
     registration.fire(record, "put_on_hold", supervisor)
     assert record.status is RegistrationStatus.ON_HOLD
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         meetings.schedule_meeting(record, in_three_days(), clerk)
     registration.fire(record, "resume", clerk, target=record.status_before_hold)
     assert record.status is RegistrationStatus.FORM_RECEIVED
@@ -292,7 +293,7 @@ def test_every_transition_names_who_may_fire_it_and_is_audited(app):
 
 def test_a_past_time_is_refused(app):
     record, clerk = form_received()
-    with pytest.raises(RegistrationRefused):
+    with pytest.raises(Refused):
         an_hour_ago = datetime.now(record.office.zone).replace(tzinfo=None) - timedelta(hours=1)
         meetings.schedule_meeting(record, an_hour_ago, clerk)
     assert db.session.scalar(select(VerificationMeeting.id)) is None

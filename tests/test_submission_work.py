@@ -19,8 +19,9 @@ from backoffice.models import (
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows import decisions, submissions
-from backoffice.workflows.decisions import DecisionRefused, FileOutcome
+from backoffice.workflows.decisions import FileOutcome
 from backoffice.workflows.message_rendering import render_message
+from backoffice.workflows.refusals import Refused
 from tests.conftest import csrf_token_from
 from tests.factories import create_filer, create_portal_client, create_staff, create_submission, pdf_bytes
 from tests.test_decisions import with_registry
@@ -80,15 +81,15 @@ def test_a_held_submission_stays_in_the_queue_out_of_next_with_its_note(app, log
 def test_whoever_claims_a_held_submission_takes_it_off_hold_and_a_decision_ends_the_hold(app):
     submission = with_registry()
     first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.put_on_hold(submission.id, first, "Why")  # not claimed
     decisions.claim(submission.id, first)
     decisions.put_on_hold(submission.id, first, "Checking the hearing date with scheduling.")
     db.session.commit()
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.put_on_hold(submission.id, first, "Again")  # not claimed any more, and already held
     db.session.rollback()
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.take_off_hold(submission.id, second)  # must claim it first
     db.session.rollback()
 
@@ -111,7 +112,7 @@ def test_a_supervisor_of_the_office_takes_a_submission_off_hold(app):
     decisions.claim(submission.id, clerk)
     decisions.put_on_hold(submission.id, clerk, "Ask the supervisor")
     db.session.commit()
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.take_off_hold(submission.id, create_staff("supervisor", "central"))
     db.session.rollback()
     decisions.take_off_hold(submission.id, create_staff("supervisor", "western"))
@@ -130,9 +131,9 @@ def test_internal_notes_are_kept_for_colleagues_in_scope_only(app, login_as):
     assert post(clerk, "/admin/submission/note/", id=submission.id, note="").status_code == 200
     assert len(db.session.scalars(select(SubmissionNote)).all()) == 1
 
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.add_note(submission.id, create_staff("division_member", "western", "IAD"), "Not mine")
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.add_note(submission.id, create_staff("clerk", "western"), "x" * 2001)
     db.session.rollback()
     # Out of scope: a clerk of another office is answered 404, and nothing is kept.
@@ -186,9 +187,9 @@ def test_only_a_supervisor_of_the_office_moves_work(app):
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)
     for outsider in (create_staff("supervisor", "central"), create_staff("clerk", "western")):
-        with pytest.raises(DecisionRefused):
+        with pytest.raises(Refused):
             decisions.return_to_queue(submission.id, outsider)
-        with pytest.raises(DecisionRefused):
+        with pytest.raises(Refused):
             decisions.reassign(submission.id, outsider, clerk)
     decisions.return_to_queue(submission.id, create_staff("supervisor", "national"))
     assert submission.claimed_by_id is None
@@ -283,7 +284,7 @@ def test_every_file_rejected_rejects_the_submission_and_registry_cannot_decide_b
     registry = with_registry()
     clerk = create_staff("clerk", "western")
     decisions.claim(registry.id, clerk)
-    with pytest.raises(DecisionRefused):
+    with pytest.raises(Refused):
         decisions.decide_by_file(registry.id, clerk, [FileOutcome(registry.attachments[0].id, True)])
 
 

@@ -90,7 +90,7 @@ def test_a_decision_refused_counts_nothing(app):
     submission = with_registry()
     clerk = create_staff("clerk", "western")
     decisions.claim(submission.id, clerk)
-    with pytest.raises(decisions.DecisionRefused):
+    with pytest.raises(decisions.Refused):
         decisions.decide(submission.id, clerk, False, [])
     db.session.rollback()
     assert counts() == {} and reason_counts() == {}

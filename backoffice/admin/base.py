@@ -5,9 +5,11 @@ record outside the user's office or division is never listed and cannot be opene
 screen must declare its scope: one that forgets is refused when its class is defined, not left unlimited.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
@@ -22,6 +24,30 @@ from backoffice.extensions import db
 from backoffice.models import Role
 from backoffice.workflows.access import AREAS, may_open
 from backoffice.workflows.audit import record_event, record_event_now
+from backoffice.workflows.refusals import Refused
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `run_action` did: `ok` when the action was committed, with what the action returned."""
+
+    ok: bool
+    value: Any = None
+
+
+def run_action(action: Callable[[], Any], done: Any = None) -> Outcome:
+    """Run one workflow call for a staff view, which owns the transaction: commit it and say `done` (a text, or
+    a function of what the action returned), or, when a rule refuses it, roll back all it began and say why."""
+    try:
+        value = action()
+    except Refused as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return Outcome(False)
+    db.session.commit()
+    if done is not None:
+        flash(done(value) if callable(done) else done, "success")
+    return Outcome(True, value)
 
 
 def refuse(reason: str, *, status: int = 403, **details: Any) -> None:

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, g, request, url_for
 from flask_admin import expose
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
@@ -64,11 +64,6 @@ QUEUE_ENDPOINTS = {
 
 def _user() -> StaffUser:
     return current_user._get_current_object()
-
-
-def _language() -> str:
-    locale = get_locale()
-    return "fr" if locale is not None and locale.language == "fr" else "en"
 
 
 # --------------------------------------------------------------------------------------------- text
@@ -256,12 +251,11 @@ def decisions_per_day_table(board: Dashboard, links: Links) -> Table:
 
 
 def reasons_table(board: Dashboard, links: Links) -> Table:
-    language = _language()
     rows = [
         [
             Cell(queue_label(item.queue)),
             Cell(item.code),
-            Cell(item.text(language)),
+            Cell(item.text),
             _number(
                 item.count,
                 links.decisions(item.queue, reason=item.code),
@@ -487,7 +481,7 @@ def decision_charts(board: Dashboard, links: Links, queue: SubmissionStatus) -> 
         _("How many decisions gave each reason in the last %(days)d days.", days=WINDOW_DAYS),
         [
             charts.Bar(
-                f"{item.code} · {item.text(_language())}",
+                f"{item.code} · {item.text}",
                 item.count,
                 links.decisions(queue, reason=item.code),
             )

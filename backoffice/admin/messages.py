@@ -1,7 +1,7 @@
 """Screens for messages to counsel: the outbox (status, history, resend, letters) and a preview of
 every template in both languages."""
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,24 +9,23 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage
+from backoffice.admin.base import ScopedModelView, StaffPage, run_action
 from backoffice.extensions import db
+from backoffice.i18n import current_language
 from backoffice.models import Channel, Notification, NotificationStatus
 from backoffice.workflows import access
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.letters import letter_pdf
 from backoffice.workflows.message_rendering import BILINGUAL, masked, render_message
 from backoffice.workflows.message_templates import TEMPLATES
-from backoffice.workflows.notifications import MessageError, mark_letter_sent, resend
+from backoffice.workflows.notifications import mark_letter_sent, resend
 
 
 def template_label(name: str) -> str:
     spec = TEMPLATES.get(name)
     if spec is None:
         return name
-    from flask_babel import get_locale
-
-    return spec.label.get(get_locale().language if get_locale() else "en", name)
+    return spec.label.get(current_language(), name)
 
 
 def _masked_content(notification: Notification):
@@ -106,33 +105,18 @@ class NotificationView(ScopedModelView):
 
     @expose("/resend/", methods=("POST",))
     def resend_view(self):
-        return self._act(
-            resend,
-            refused=_("Only a failed or uncertain message can be sent again."),
-            done=_("The message is queued to be sent again."),
-        )
+        return self._act(resend, done=_("The message is queued to be sent again."))
 
     @expose("/mark-sent/", methods=("POST",))
     def mark_sent_view(self):
-        return self._act(
-            mark_letter_sent,
-            refused=_("Only a letter waiting to be sent can be marked sent."),
-            done=_("The letter is recorded as sent."),
-        )
+        return self._act(mark_letter_sent, done=_("The letter is recorded as sent."))
 
-    def _act(self, action, *, refused: str, done: str):
+    def _act(self, action, *, done: str):
         """Apply a workflow action to the message named in the form, then show the message."""
         if not FlaskForm().validate_on_submit():
             abort(400)
         notification = self.get_one(request.form.get("id"))
-        try:
-            action(notification, current_user._get_current_object())
-        except MessageError:
-            db.session.rollback()
-            flash(refused, "error")
-        else:
-            db.session.commit()
-            flash(done, "success")
+        run_action(lambda: action(notification, current_user._get_current_object()), done)
         return redirect(url_for(".details_view", id=notification.id))
 
     @expose("/letter/")

@@ -10,15 +10,13 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import StaffPage, refuse
-from backoffice.admin.submission_work import apply
+from backoffice.admin.base import StaffPage, refuse, run_action
 from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
 from backoffice.models import (
@@ -32,9 +30,8 @@ from backoffice.models import (
 from backoffice.reports.queues import QueueFilters, QueueItem, queue_page, queue_query
 from backoffice.workflows import access, bulk_decisions, decisions, saved_filters
 from backoffice.workflows.audit import record_event_now
-from backoffice.workflows.bulk_decisions import SelectionRefused
-from backoffice.workflows.decisions import QUEUES
-from backoffice.workflows.saved_filters import SavedFilterRefused
+from backoffice.workflows.queue_actions import QUEUES
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.timeliness import EASTERN
 
 
@@ -42,13 +39,8 @@ def _user() -> StaffUser:
     return current_user._get_current_object()
 
 
-def _language() -> str:
-    locale = get_locale()
-    return "fr" if locale is not None and locale.language == "fr" else "en"
-
-
 class QueueView(StaffPage):
-    """A work queue; `status` says which (see workflows.decisions.QUEUES)."""
+    """A work queue; `status` says which (see workflows.queue_actions.QUEUES)."""
 
     area = "submissions"
     status: SubmissionStatus
@@ -127,7 +119,7 @@ class QueueView(StaffPage):
     def claim_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
-        if apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+        if run_action(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")).ok:
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(request.referrer or url_for(".index"))
 
@@ -143,7 +135,7 @@ class QueueView(StaffPage):
             flash(_("Nothing left to claim in this queue."), "info")
             return redirect(url_for(".index", **filters.as_args()))
         submission_id = oldest.id
-        if apply(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")):
+        if run_action(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")).ok:
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(url_for(".index", **filters.as_args()))
 
@@ -151,7 +143,9 @@ class QueueView(StaffPage):
     def release_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
-        apply(lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue."))
+        run_action(
+            lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue.")
+        )
         return redirect(url_for("submission.details_view", id=submission_id))
 
     @expose("/decide/", methods=("POST",))
@@ -166,7 +160,7 @@ class QueueView(StaffPage):
             if accepted
             else _("The submission is rejected; counsel is told.")
         )
-        apply(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
+        run_action(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
         return redirect(url_for("submission.details_view", id=submission_id))
 
     # ------------------------------------------------------------------------------ saved filters
@@ -187,18 +181,10 @@ class QueueView(StaffPage):
         self._require_viewer()
         filter_args = self._filters().as_args()
         name = request.form.get("name", "")
-        try:
-            saved, replaced = saved_filters.save_filter(_user(), self.status.value, name, filter_args)
-        except SavedFilterRefused as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return redirect(url_for(".index", **filter_args))
-        name = saved.name
-        db.session.commit()
-        if replaced:
-            flash(_("Your filter “%(name)s” now keeps the current filter instead.", name=name), "success")
-        else:
-            flash(_("Your filter “%(name)s” is saved.", name=name), "success")
+        run_action(
+            lambda: saved_filters.save_filter(_user(), self.status.value, name, filter_args),
+            done=_saved_message,
+        )
         return redirect(url_for(".index", **filter_args))
 
     @expose("/filters/apply/")
@@ -212,10 +198,8 @@ class QueueView(StaffPage):
     def delete_filter_view(self) -> ResponseReturnValue:
         self._require_viewer()
         saved = self._own_filter()
-        name = saved.name
-        saved_filters.delete_filter(_user(), saved)
-        db.session.commit()
-        flash(_("Your filter “%(name)s” is deleted.", name=name), "success")
+        done = _("Your filter “%(name)s” is deleted.", name=saved.name)
+        run_action(lambda: saved_filters.delete_filter(_user(), saved), done)
         return redirect(url_for(".index", **self._filters().as_args()))
 
     # -------------------------------------------------------------------------------- bulk accept
@@ -223,7 +207,7 @@ class QueueView(StaffPage):
     def _selected_ids(self) -> list[int] | None:
         try:
             return bulk_decisions.selected_ids(request.form.getlist("id", type=record_id))
-        except SelectionRefused as error:
+        except Refused as error:
             flash(str(error.message), "error")
             return None
 
@@ -283,6 +267,13 @@ class QueueView(StaffPage):
             selection=selection,
             result=result,
         )
+
+
+def _saved_message(result: tuple[SavedFilter, bool]) -> str:
+    saved, replaced = result
+    if replaced:
+        return _("Your filter “%(name)s” now keeps the current filter instead.", name=saved.name)
+    return _("Your filter “%(name)s” is saved.", name=saved.name)
 
 
 class RegistryQueueView(QueueView):

@@ -17,7 +17,6 @@ from flask_admin import expose
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.filters import BaseBooleanFilter
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,10 +37,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage, refuse
+from backoffice.admin.base import ScopedModelView, StaffPage, refuse, run_action
 from backoffice.admin.messages import template_label
 from backoffice.edge import record_id
 from backoffice.extensions import db
+from backoffice.i18n import localised
 from backoffice.integrations.storage import DocumentStore
 from backoffice.models import (
     AuditEvent,
@@ -59,7 +59,7 @@ from backoffice.models.types import utcnow
 from backoffice.workflows import access
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import lock_again
-from backoffice.workflows.notifications import MessageError
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration import machine as workflow
 from backoffice.workflows.registration import meetings as meeting_workflow
 from backoffice.workflows.registration.form import (
@@ -74,7 +74,6 @@ from backoffice.workflows.registration.invitation_codes import issue_invitation_
 from backoffice.workflows.registration.machine import (
     ACTION_LABELS,
     MACHINE,
-    RegistrationRefused,
     age_of,
     check_stage_seen,
     eligible_not_invited,
@@ -95,7 +94,6 @@ OUTCOMES = {
 }
 MULTILINE_FIELDS = ("postal_address", "file_numbers")
 NOT_NOW = _l("This action is not possible at this stage of the registration.")
-NO_ADDRESS = _l("Counsel has no address for this way of sending. Correct the counsel record first.")
 
 # What each audit event of a registration means, as the timeline says it.
 EVENT_LABELS = {
@@ -126,11 +124,6 @@ EVENT_LABELS = {
     "meeting.retried": _l("Webex tried again"),
     "invitation_code.redeemed": _l("Invitation code entered in the portal"),
 }
-
-
-def _language() -> str:
-    locale = get_locale()
-    return locale.language if locale is not None and locale.language == "fr" else "en"
 
 
 def _user() -> StaffUser:
@@ -295,7 +288,6 @@ class RegistrationView(ScopedModelView):
             "action_labels": ACTION_LABELS,
             "status_label": _status_label,
             "days_in_stage": int(age_of(registration)),
-            "lang": _language(),
             "meeting": meeting,
             "meeting_failed": meeting is not None and meeting.status is MeetingStatus.FAILED,
             "field_names": FIELD_NAMES,
@@ -348,18 +340,13 @@ class RegistrationView(ScopedModelView):
         elif not MACHINE.may_fire(registration, transition, _user()):
             flash(str(NOT_NOW), "error")
         else:
-            self._apply(registration, action, done)
+            run_action(lambda: self._apply(registration, action), done)
         return self._back_to(registration)
 
-    def _apply(self, registration: Registration, action, done: str) -> None:
-        try:
-            check_stage_seen(registration, request.form.get("seen"))
-            action(registration, _user())
-        except (RegistrationRefused, MessageError) as error:
-            _refused(error)
-            return
-        db.session.commit()
-        flash(done, "success")
+    def _apply(self, registration: Registration, action: Callable[[Registration, StaffUser], Any]) -> Any:
+        """The action, on the stage the page showed (a second click or a colleague's change is refused)."""
+        check_stage_seen(registration, request.form.get("seen"))
+        return action(registration, _user())
 
     @expose("/send-invitation/", methods=("POST",))
     def send_invitation_view(self):
@@ -475,17 +462,18 @@ class RegistrationView(ScopedModelView):
         if not MACHINE.may_fire(registration, "issue_invitation_code", _user()):
             flash(str(NOT_NOW), "error")
             return self._back_to(registration)
-        try:
-            check_stage_seen(registration, request.form.get("seen"))
-            code = issue_invitation_code(registration, _user(), reissue=request.form.get("reissue") == "1")
-        except (RegistrationRefused, MessageError) as error:
-            _refused(error)
+        reissue = request.form.get("reissue") == "1"
+        issued = run_action(
+            lambda: self._apply(
+                registration, lambda record, clerk: issue_invitation_code(record, clerk, reissue=reissue)
+            )
+        )
+        if not issued.ok:
             return self._back_to(registration)
-        db.session.commit()
         return self.render(
             "admin/registration_code.html",
             registration=registration,
-            code=code,
+            code=issued.value,
             sent_by=message_channel(registration).label,
             expires_at=registration.current_code.expires_at if registration.current_code else None,
         )
@@ -503,14 +491,12 @@ class RegistrationView(ScopedModelView):
         if not MACHINE.may_fire(registration, "receive_form", _user()):
             flash(str(NOT_NOW), "error")
             return self._back_to(registration)
-        try:
-            reading = store_returned_form(registration, form.file.data.stream, _user())
-        except RegistrationRefused as error:
-            _refused(error)
+        stored = run_action(lambda: store_returned_form(registration, form.file.data.stream, _user()))
+        if not stored.ok:
             return self._back_to(registration)
-        db.session.commit()
+        reading = stored.value
         if reading.fields is None:
-            flash(reading.problem_fr if _language() == "fr" else reading.problem_en, "error")
+            flash(localised(reading.problem_en, reading.problem_fr), "error")
             return self._back_to(registration)
         return self._form_check(registration, reading.fields, uploaded=True, flattened=reading.flattened)
 
@@ -534,7 +520,6 @@ class RegistrationView(ScopedModelView):
             form=form,
             uploaded=uploaded,
             flattened=flattened,
-            lang=_language(),
             field_names=FIELD_NAMES,
             field_labels=FIELD_LABELS,
             multiline=MULTILINE_FIELDS,
@@ -557,17 +542,16 @@ class RegistrationView(ScopedModelView):
         return self._back_to(registration)
 
     def _record_form(self, registration: Registration, values: dict[str, str]) -> None:
-        try:
-            check_stage_seen(registration, request.form.get("seen"))
-            missing = record_form(registration, values, _user())
-        except (RegistrationRefused, MessageError) as error:
-            _refused(error)
+        recorded = run_action(
+            lambda: self._apply(registration, lambda record, clerk: record_form(record, values, clerk))
+        )
+        if not recorded.ok:
             return
-        db.session.commit()
+        missing = recorded.value
         if not missing:
             flash(_("The form is recorded and the counsel record updated."), "success")
             return
-        items = "; ".join(item.fr if _language() == "fr" else item.en for item in missing)
+        items = "; ".join(localised(item.en, item.fr) for item in missing)
         flash(
             _("The form is incomplete; counsel is sent a message listing: %(items)s", items=items), "warning"
         )
@@ -591,12 +575,6 @@ class RegistrationView(ScopedModelView):
         return response
 
 
-def _refused(error: RegistrationRefused | MessageError) -> None:
-    """Undo what the workflow began, and say why in the reader's language."""
-    db.session.rollback()
-    flash(str(error.message) if isinstance(error, RegistrationRefused) else str(NO_ADDRESS), "error")
-
-
 def _status_label(value: str) -> str:
     try:
         return RegistrationStatus(value).label
@@ -613,9 +591,7 @@ def _prefill(values: dict[str, str]) -> dict[str, str]:
 def _refuse_unless_meeting_failed(registration: Registration) -> None:
     meeting = registration.current_meeting
     if meeting is None or meeting.status is not MeetingStatus.FAILED:
-        raise RegistrationRefused(
-            _l("A meeting link is entered by hand only when Webex could not arrange the meeting.")
-        )
+        raise Refused(_l("A meeting link is entered by hand only when Webex could not arrange the meeting."))
 
 
 # --------------------------------------------------------------------------------------------- timeline
@@ -713,14 +689,12 @@ class RegistrationInviteView(StaffPage):
             return redirect(url_for(".index"))
         counsel = db.session.get(Counsel, form.counsel.data)
         channel = InvitationChannel(form.channel.data)
-        try:
-            registration = start_registration(
-                counsel, channel, _user(), requested=channel in REQUEST_CHANNELS
-            )
-        except (RegistrationRefused, MessageError) as error:
-            _refused(error)
+        started = run_action(
+            lambda: start_registration(counsel, channel, _user(), requested=channel in REQUEST_CHANNELS)
+        )
+        if not started.ok:
             return redirect(url_for(".index"))
-        db.session.commit()
+        registration = started.value
         if channel in REQUEST_CHANNELS:
             flash(
                 _("Counsel's request is recorded. Send them the invitation from the registration."), "success"
@@ -748,12 +722,10 @@ class RegistrationInviteView(StaffPage):
         return redirect(url_for(".index"))
 
     def _invite_all(self, channel: InvitationChannel, eligible: int) -> None:
-        try:
-            invited = invite_in_bulk(current_user.office, channel, _user())
-        except (RegistrationRefused, MessageError) as error:
-            _refused(error)
+        outcome = run_action(lambda: invite_in_bulk(current_user.office, channel, _user()))
+        if not outcome.ok:
             return
-        db.session.commit()
+        invited = outcome.value
         flash(_("Counsel invited: %(count)d.", count=len(invited)), "success")
         if len(invited) < eligible:
             flash(

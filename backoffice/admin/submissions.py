@@ -14,8 +14,8 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, national_scope, refuse
-from backoffice.admin.submission_work import apply, queue_context
+from backoffice.admin.base import ScopedModelView, national_scope, refuse, run_action
+from backoffice.admin.submission_work import queue_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.integrations.storage import DocumentStore
@@ -32,6 +32,7 @@ from backoffice.models import (
 from backoffice.workflows import access, decisions
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.portal import revoke_portal_client
+from backoffice.workflows.queue_actions import NOTE_WRITERS
 from backoffice.workflows.submissions import correct_received_time
 from backoffice.workflows.timeliness import EASTERN
 
@@ -192,9 +193,12 @@ class SubmissionView(ScopedModelView):
             flash(_("Give the corrected time and the reason."), "error")
             return redirect(url_for(".details_view", id=submission.id))
         corrected = form.corrected_at.data.replace(tzinfo=EASTERN)
-        correct_received_time(submission, corrected, form.reason.data, current_user._get_current_object())
-        db.session.commit()
-        flash(_("The received time is corrected; the original is kept."), "success")
+        run_action(
+            lambda: correct_received_time(
+                submission, corrected, form.reason.data, current_user._get_current_object()
+            ),
+            _("The received time is corrected; the original is kept."),
+        )
         return redirect(url_for(".details_view", id=submission.id))
 
     # ----------------------------------------------------------------- work on a submission in its queue
@@ -212,7 +216,7 @@ class SubmissionView(ScopedModelView):
     def hold_view(self):
         submission = self._worked_on(WORKERS, "hold")
         note = request.form.get("note", "")
-        apply(
+        run_action(
             lambda: decisions.put_on_hold(submission.id, _staff(), note),
             _("The submission is on hold, out of Next, with your note."),
         )
@@ -221,14 +225,14 @@ class SubmissionView(ScopedModelView):
     @expose("/take-off-hold/", methods=("POST",))
     def take_off_hold_view(self):
         submission = self._worked_on(WORKERS | {Role.SUPERVISOR}, "take_off_hold")
-        apply(lambda: decisions.take_off_hold(submission.id, _staff()), _("The submission is off hold."))
+        run_action(lambda: decisions.take_off_hold(submission.id, _staff()), _("The submission is off hold."))
         return self._back_to(submission)
 
     @expose("/note/", methods=("POST",))
     def note_view(self):
-        submission = self._worked_on(decisions.NOTE_WRITERS, "note")
+        submission = self._worked_on(NOTE_WRITERS, "note")
         note = request.form.get("note", "")
-        apply(
+        run_action(
             lambda: decisions.add_note(submission.id, _staff(), note), _("Your note is kept on the timeline.")
         )
         return self._back_to(submission)
@@ -236,7 +240,7 @@ class SubmissionView(ScopedModelView):
     @expose("/return-to-queue/", methods=("POST",))
     def return_view(self):
         submission = self._worked_on(SUPERVISORS, "return_to_queue")
-        apply(
+        run_action(
             lambda: decisions.return_to_queue(submission.id, _staff()),
             _("The submission is back in the queue for anyone to claim."),
         )
@@ -249,7 +253,7 @@ class SubmissionView(ScopedModelView):
         if to is None:
             flash(_("Choose who takes the submission."), "error")
             return self._back_to(submission)
-        apply(
+        run_action(
             lambda: decisions.reassign(submission.id, _staff(), to),
             _("%(name)s holds the submission now.", name=to.full_name),
         )
@@ -260,7 +264,7 @@ class SubmissionView(ScopedModelView):
         """Correct a mis-filed kind of document (rather than reject it); the deadline is judged again."""
         submission = self._worked_on(WORKERS, "change_kind")
         kind, why = request.form.get("kind", ""), request.form.get("why", "")
-        apply(
+        run_action(
             lambda: decisions.change_document_kind(submission.id, _staff(), kind, why),
             _("The kind of document is corrected and its deadline judged again."),
         )
@@ -280,7 +284,7 @@ class SubmissionView(ScopedModelView):
             if request.form.get(f"file-{attachment.id}") in ("accept", "reject")
         ]
         note = request.form.get("note", "")
-        apply(
+        run_action(
             lambda: decisions.decide_by_file(submission.id, _staff(), outcomes, note),
             _("The decision on each file is recorded; counsel is told."),
         )
@@ -322,7 +326,8 @@ class PortalClientView(ScopedModelView):
         if not FlaskForm().validate_on_submit():
             abort(400)
         client: PortalClient = self.get_one(request.form.get("id"))
-        revoke_portal_client(client, actor_label=current_user.email)
-        db.session.commit()
-        flash(_("The portal client is revoked: its token no longer works."), "success")
+        run_action(
+            lambda: revoke_portal_client(client, actor_label=current_user.email),
+            _("The portal client is revoked: its token no longer works."),
+        )
         return redirect(url_for(".details_view", id=client.id))

@@ -2,16 +2,11 @@
 
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.extensions import db
-
-
-def _localised(english: str, french: str) -> str:
-    locale = get_locale()
-    return french if locale is not None and locale.language == "fr" else english
+from backoffice.i18n import localised
 
 
 class Office(db.Model):
@@ -27,7 +22,7 @@ class Office(db.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self.name_en, self.name_fr)
+        return localised(self.name_en, self.name_fr)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -49,11 +44,11 @@ class Division(db.Model):
 
     @property
     def name(self) -> str:
-        return _localised(self.name_en, self.name_fr)
+        return localised(self.name_en, self.name_fr)
 
     @property
     def local_code(self) -> str:
-        return _localised(self.code, self.code_fr)
+        return localised(self.code, self.code_fr)
 
     def __str__(self) -> str:
         return f"{self.local_code} – {self.name}"

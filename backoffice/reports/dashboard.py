@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from backoffice.extensions import db
+from backoffice.i18n import localised
 from backoffice.models import (
     Decision,
     DecisionTally,
@@ -218,8 +219,9 @@ class ReasonCount:
     text_fr: str
     count: int
 
-    def text(self, language: str) -> str:
-        return self.text_fr if language == "fr" else self.text_en
+    @property
+    def text(self) -> str:
+        return localised(self.text_en, self.text_fr)
 
 
 @dataclass(frozen=True)

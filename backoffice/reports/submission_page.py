@@ -18,7 +18,7 @@ from backoffice.models import (
     SubmissionNote,
 )
 from backoffice.workflows import access
-from backoffice.workflows.decisions import QUEUES
+from backoffice.workflows.queue_actions import QUEUES
 
 
 def reassign_choices(submission: Submission) -> list[StaffUser]:

@@ -19,7 +19,7 @@ from backoffice.models import StaffUser, Submission, SubmissionStatus
 from backoffice.workflows import access, decisions
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import for_update
-from backoffice.workflows.decisions import DecisionRefused
+from backoffice.workflows.refusals import Refused
 
 MAX_BATCH = 50
 
@@ -40,14 +40,6 @@ CONSEQUENCES = {
         _l("Each submission below is accepted by the division, and counsel is told."),
     ),
 }
-
-
-class SelectionRefused(Exception):
-    """The selection as a whole is refused (empty or too large); `message` is a lazy string."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -79,9 +71,9 @@ def selected_ids(values: Iterable[int]) -> list[int]:
     """The ids of a selection without repeats, in their order; refused when empty or above MAX_BATCH."""
     ids = list(dict.fromkeys(values))
     if not ids:
-        raise SelectionRefused(_l("Select at least one submission to accept."))
+        raise Refused(_l("Select at least one submission to accept."))
     if len(ids) > MAX_BATCH:
-        raise SelectionRefused(_l("Select at most %(count)d submissions at a time.", count=MAX_BATCH))
+        raise Refused(_l("Select at most %(count)d submissions at a time.", count=MAX_BATCH))
     return ids
 
 
@@ -134,7 +126,7 @@ def accept_in_bulk(status: SubmissionStatus, ids: list[int], staff: StaffUser) -
     for submission_id, file_number in file_numbers.items():
         try:
             _accept_one(submission_id, status, staff)
-        except DecisionRefused as refused:
+        except Refused as refused:
             db.session.rollback()
             result.left.append(LeftOut(submission_id, file_number, refused.message))
             continue
@@ -151,7 +143,7 @@ def _accept_one(submission_id: int, status: SubmissionStatus, staff: StaffUser) 
     )
     why = NOT_IN_QUEUE if submission is None else why_not_clean(submission, staff, status)
     if why is not None:
-        raise DecisionRefused(why)
+        raise Refused(why)
     decisions.claim(submission_id, staff)
     decisions.decide(submission_id, staff, True, [], "")
 

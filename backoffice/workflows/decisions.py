@@ -20,11 +20,9 @@ from backoffice.models import (
     DocumentKind,
     Reason,
     ReasonUse,
-    Role,
     StaffUser,
     Submission,
     SubmissionNote,
-    SubmissionStatus,
 )
 from backoffice.models.types import utcnow
 from backoffice.screening import workflow as screening
@@ -32,34 +30,10 @@ from backoffice.workflows import submissions, tallies, timeliness
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import compare_and_set, for_update
 from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.queue_actions import QUEUES, require_action, works_queue
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.state_machine import TransitionRefused
 from backoffice.workflows.timeliness import EASTERN
-
-# Who works which queue, and the transitions of each decision.
-QUEUES = {
-    SubmissionStatus.WITH_REGISTRY: (
-        Role.CLERK,
-        ReasonUse.REGISTRY,
-        "accept_to_division",
-        "reject_by_registry",
-    ),
-    SubmissionStatus.WITH_DIVISION: (
-        Role.DIVISION_MEMBER,
-        ReasonUse.DIVISION,
-        "accept_by_division",
-        "reject_by_division",
-    ),
-}
-
-
-class DecisionRefused(Exception):
-    """A refusal for the staff member, in both languages (`message` is a lazy string)."""
-
-    def __init__(self, message) -> None:
-        # Made a plain string now, in the reader's language: a lazy string would pass as safe HTML.
-        super().__init__(str(message))
-        self.message = str(message)
-
 
 CHANGED_MEANWHILE = _l("This submission changed while you were acting on it: look at it again.")
 
@@ -70,43 +44,24 @@ def _locked(submission_id: int) -> Submission:
         for_update(select(Submission).where(Submission.id == submission_id), of=Submission)
     )
     if submission is None:
-        raise DecisionRefused(_l("This submission does not exist."))
+        raise Refused(_l("This submission does not exist."))
     return submission
 
 
 def _set(submission: Submission, expected: tuple[str, ...], **values) -> None:
     """Change the submission only if the columns named in `expected` still hold what was read."""
     if not compare_and_set(submission, {name: getattr(submission, name) for name in expected}, **values):
-        raise DecisionRefused(CHANGED_MEANWHILE)
+        raise Refused(CHANGED_MEANWHILE)
 
 
 CLAIM = ("status", "claimed_by_id", "claimed_at")  # what a change of holder depends on
 
 
-def _queue_of(submission: Submission, staff: StaffUser) -> tuple:
-    queue = QUEUES.get(submission.status)
-    if queue is None or staff.role is not queue[0]:
-        raise DecisionRefused(_l("This submission is not in your queue."))
-    if staff.office_id not in (None, submission.office_id):
-        raise DecisionRefused(_l("This submission is not in your queue."))
-    if staff.role is Role.DIVISION_MEMBER and staff.division_id != submission.division_id:
-        raise DecisionRefused(_l("This submission is not in your queue."))
-    return queue
-
-
-def _idle(submission: Submission, now: datetime) -> bool:
-    minutes = current_app.config["CLAIM_IDLE_MINUTES"]
-    return submission.claimed_at is None or submission.claimed_at <= now - timedelta(minutes=minutes)
-
-
 def claim(submission_id: int, staff: StaffUser) -> Submission:
     """Take a submission to work on it; refused while someone else holds it and has not left it idle."""
     submission = _locked(submission_id)
-    _queue_of(submission, staff)
-    now = utcnow()
-    holder = submission.claimed_by
-    if holder is not None and holder.id != staff.id and not _idle(submission, now):
-        raise DecisionRefused(_l("%(name)s is working on this submission.", name=holder.full_name))
+    require_action(submission, staff, "claim")
+    now, holder = utcnow(), submission.claimed_by
     already_held = holder is not None and holder.id == staff.id
     _set(submission, CLAIM, claimed_by_id=staff.id, claimed_at=now)
     if already_held:
@@ -123,8 +78,7 @@ def claim(submission_id: int, staff: StaffUser) -> Submission:
 
 def release(submission_id: int, staff: StaffUser) -> None:
     submission = _locked(submission_id)
-    if submission.claimed_by_id != staff.id:
-        raise DecisionRefused(_l("You do not hold this submission."))
+    require_action(submission, staff, "release")
     _set(submission, CLAIM, claimed_by_id=None, claimed_at=None)
     record_event("submission.released", record=submission, actor=staff)
 
@@ -166,10 +120,10 @@ def decide(
     now: datetime | None = None,
 ) -> Decision:
     """Accept or reject the submission held by `staff`; a rejection needs at least one coded reason."""
-    submission, used_by = _held_for_decision(submission_id, staff)
+    submission, used_by = _held_for_decision(submission_id, staff, "decide")
     reasons = _reasons(reason_codes, used_by)
     if not accepted and not reasons:
-        raise DecisionRefused(_l("Give at least one reason for the rejection."))
+        raise Refused(_l("Give at least one reason for the rejection."))
     return _record_decision(submission, staff, used_by, accepted, reasons, note, now=now)
 
 
@@ -193,18 +147,16 @@ def decide_by_file(
 
     Every file of the submission needs an outcome, and each rejected file at least one coded reason.
     """
-    submission, used_by = _held_for_decision(submission_id, staff)
-    if used_by is not ReasonUse.DIVISION:
-        raise DecisionRefused(_l("Only the division decides file by file."))
+    submission, used_by = _held_for_decision(submission_id, staff, "decide_by_file")
     by_attachment = {outcome.attachment_id: outcome for outcome in outcomes}
     if set(by_attachment) != {attachment.id for attachment in submission.attachments}:
-        raise DecisionRefused(_l("Decide on every file of the submission."))
+        raise Refused(_l("Decide on every file of the submission."))
     files = []
     for attachment in submission.attachments:
         outcome = by_attachment[attachment.id]
         reasons = _reasons(list(outcome.reason_codes), used_by) if not outcome.accepted else []
         if not outcome.accepted and not reasons:
-            raise DecisionRefused(
+            raise Refused(
                 _l("Give at least one reason for each rejected file (%(file)s).", file=attachment.filename)
             )
         files.append(AttachmentDecision(attachment=attachment, accepted=outcome.accepted, reasons=reasons))
@@ -213,12 +165,10 @@ def decide_by_file(
     return _record_decision(submission, staff, used_by, accepted, reasons, note, files, now)
 
 
-def _held_for_decision(submission_id: int, staff: StaffUser) -> tuple[Submission, ReasonUse]:
+def _held_for_decision(submission_id: int, staff: StaffUser, action: str) -> tuple[Submission, ReasonUse]:
     submission = _locked(submission_id)
-    _role, used_by, _accept, _reject = _queue_of(submission, staff)
-    if submission.claimed_by_id != staff.id:
-        raise DecisionRefused(_l("Claim the submission before deciding on it."))
-    return submission, used_by
+    require_action(submission, staff, action)
+    return submission, QUEUES[submission.status][1]
 
 
 def _record_decision(
@@ -259,7 +209,7 @@ def _record_decision(
     try:
         submissions.fire(submission, accept if accepted else reject, staff, **details)
     except TransitionRefused:
-        raise DecisionRefused(CHANGED_MEANWHILE) from None
+        raise Refused(CHANGED_MEANWHILE) from None
     _tell_counsel(submission, decision)
     tallies.count_decision(decision)
     return decision
@@ -273,7 +223,7 @@ def _reasons(codes: list[str], used_by: ReasonUse) -> list[Reason]:
         select(Reason).where(Reason.code.in_(codes), Reason.used_by == used_by, Reason.active.is_(True))
     ).all()
     if len(found) != len(codes):
-        raise DecisionRefused(_l("Choose reasons from the catalogue for this queue."))
+        raise Refused(_l("Choose reasons from the catalogue for this queue."))
     return list(found)
 
 
@@ -326,15 +276,11 @@ def _tell_counsel(submission: Submission, decision: Decision) -> None:
 def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submission:
     """A supervisor of the office hands a submission to someone who works its queue."""
     submission = _locked(submission_id)
-    _require_supervisor(submission, supervisor)
+    require_action(submission, supervisor, "reassign")
     if not to.is_active_account:
-        raise DecisionRefused(_l("This staff member's account is disabled."))
-    try:
-        _queue_of(submission, to)
-    except DecisionRefused:
-        raise DecisionRefused(
-            _l("%(name)s does not work this queue in this office.", name=to.full_name)
-        ) from None
+        raise Refused(_l("This staff member's account is disabled."))
+    if not works_queue(submission, to):
+        raise Refused(_l("%(name)s does not work this queue in this office.", name=to.full_name))
     before = submission.claimed_by.email if submission.claimed_by else None
     _set(submission, CLAIM, claimed_by_id=to.id, claimed_at=utcnow())
     record_event(
@@ -350,9 +296,7 @@ def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submis
 def return_to_queue(submission_id: int, supervisor: StaffUser) -> Submission:
     """A supervisor of the office takes a submission back from whoever holds it, for anyone to claim."""
     submission = _locked(submission_id)
-    _require_supervisor(submission, supervisor)
-    if submission.claimed_by is None:
-        raise DecisionRefused(_l("No one holds this submission."))
+    require_action(submission, supervisor, "return_to_queue")
     before = submission.claimed_by.email
     _set(submission, CLAIM, claimed_by_id=None, claimed_at=None)
     record_event(
@@ -365,21 +309,10 @@ def return_to_queue(submission_id: int, supervisor: StaffUser) -> Submission:
     return submission
 
 
-def _require_supervisor(submission: Submission, supervisor: StaffUser) -> None:
-    if supervisor.role is not Role.SUPERVISOR or supervisor.office_id not in (None, submission.office_id):
-        raise DecisionRefused(_l("Only a supervisor of the submission's office does this."))
-    if submission.status not in QUEUES:
-        raise DecisionRefused(_l("This submission is not waiting in a queue."))
-
-
 def put_on_hold(submission_id: int, staff: StaffUser, note: str) -> Submission:
     """Set a claimed submission aside with an internal note: it stays in its queue, out of "Next", unclaimed."""
     submission = _locked(submission_id)
-    _queue_of(submission, staff)
-    if submission.claimed_by_id != staff.id:
-        raise DecisionRefused(_l("Claim the submission before putting it on hold."))
-    if submission.held_at is not None:
-        raise DecisionRefused(_l("This submission is already on hold."))
+    require_action(submission, staff, "hold")
     body = _note_text(note, _l("Say why the submission is on hold."))
     now = utcnow()
     _set(
@@ -397,14 +330,7 @@ def put_on_hold(submission_id: int, staff: StaffUser, note: str) -> Submission:
 def take_off_hold(submission_id: int, staff: StaffUser) -> Submission:
     """The worker who claims a held submission, or a supervisor of the office, takes it off hold."""
     submission = _locked(submission_id)
-    if submission.held_at is None:
-        raise DecisionRefused(_l("This submission is not on hold."))
-    if staff.role is Role.SUPERVISOR:
-        _require_supervisor(submission, staff)
-    else:
-        _queue_of(submission, staff)
-        if submission.claimed_by_id != staff.id:
-            raise DecisionRefused(_l("Claim the submission before taking it off hold."))
+    require_action(submission, staff, "take_off_hold")
     held_by = submission.held_by.email if submission.held_by else None
     _set(submission, ("status", "held_at"), held_at=None, held_by_id=None)
     record_event("submission.taken_off_hold", record=submission, actor=staff, before={"held_by": held_by})
@@ -414,10 +340,7 @@ def take_off_hold(submission_id: int, staff: StaffUser) -> Submission:
 def add_note(submission_id: int, staff: StaffUser, note: str) -> SubmissionNote:
     """An internal note for colleagues on the submission; counsel never sees it."""
     submission = _locked(submission_id)
-    if staff.role not in NOTE_WRITERS or staff.office_id not in (None, submission.office_id):
-        raise DecisionRefused(_l("Your role does not write notes on this submission."))
-    if staff.role is Role.DIVISION_MEMBER and staff.division_id != submission.division_id:
-        raise DecisionRefused(_l("Your role does not write notes on this submission."))
+    require_action(submission, staff, "note")
     body = _note_text(note, _l("Write the note first."))
     note_row = SubmissionNote(submission_id=submission.id, staff=staff, body=body)
     db.session.add(note_row)
@@ -426,28 +349,23 @@ def add_note(submission_id: int, staff: StaffUser, note: str) -> SubmissionNote:
     return note_row
 
 
-NOTE_WRITERS = frozenset({Role.CLERK, Role.DIVISION_MEMBER, Role.SUPERVISOR})
-
-
 def _note_text(note: str, missing) -> str:
     body = note.strip()
     if not body:
-        raise DecisionRefused(missing)
+        raise Refused(missing)
     if len(body) > 2000:
-        raise DecisionRefused(_l("A note has at most 2,000 characters."))
+        raise Refused(_l("A note has at most 2,000 characters."))
     return body
 
 
 def change_document_kind(submission_id: int, staff: StaffUser, kind: str, why: str) -> Submission:
     """Correct a mis-filed kind of document rather than reject it; the deadline is judged again. Audited."""
     submission = _locked(submission_id)
-    _queue_of(submission, staff)
-    if submission.claimed_by_id != staff.id:
-        raise DecisionRefused(_l("Claim the submission before changing it."))
+    require_action(submission, staff, "change_kind")
     try:
         new_kind = DocumentKind(kind)
     except ValueError:
-        raise DecisionRefused(_l("Unknown kind of document.")) from None
+        raise Refused(_l("Unknown kind of document.")) from None
     why = _note_text(why, _l("Say why the kind of document changes."))
     before = submission.document_kind
     rule = timeliness.find_rule(submission.division_id, new_kind, submission.purpose)

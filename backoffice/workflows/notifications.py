@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from backoffice import queue
@@ -34,15 +35,13 @@ from backoffice.workflows.concurrency import compare_and_set
 from backoffice.workflows.message_attachments import attachments_for
 from backoffice.workflows.message_rendering import BILINGUAL, MASK, RenderedMessage, render_message
 from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
+from backoffice.workflows.refusals import Refused
 
 DELIVER_JOB = "jobs.notifications.deliver"
 WAITING = (NotificationStatus.QUEUED, NotificationStatus.RETRYING)
 MAX_RETRY_DELAY = timedelta(hours=1)
+NO_ADDRESS = _l("Counsel has no address for this way of sending. Correct the counsel record first.")
 SWEEP_GRACE = timedelta(minutes=2)
-
-
-class MessageError(ValueError):
-    """A message that cannot be queued as asked (no address for the channel, unknown template)."""
 
 
 def queue_message(
@@ -61,13 +60,13 @@ def queue_message(
     """
     spec = TEMPLATES.get(template)
     if spec is None:
-        raise MessageError(f"Unknown message template {template!r}")
+        raise ValueError(f"Unknown message template {template!r}")
     missing = set(spec.sample) - set(values)
     if missing:
-        raise MessageError(f"Values missing for {template}: {', '.join(sorted(missing))}")
+        raise ValueError(f"Values missing for {template}: {', '.join(sorted(missing))}")
     channel = channel or _preferred_channel(counsel, spec.channels)
     if channel.value not in spec.channels:
-        raise MessageError(f"{template} is not sent by {channel.value}")
+        raise ValueError(f"{template} is not sent by {channel.value}")
     notification = Notification(
         counsel=counsel,
         case=case,
@@ -104,13 +103,13 @@ def _preferred_channel(counsel: Counsel, channels: tuple[str, ...]) -> Channel:
     for channel in (Channel.EMAIL, Channel.SMS, Channel.MAIL, Channel.FAX):
         if channel.value in channels and _address_or_none(counsel, channel):
             return channel
-    raise MessageError(f"Counsel {counsel.id} has no address for any of: {', '.join(channels)}")
+    raise Refused(NO_ADDRESS)
 
 
 def _address(counsel: Counsel, channel: Channel) -> str:
     address = _address_or_none(counsel, channel)
     if not address:
-        raise MessageError(f"Counsel {counsel.id} has no {channel.value} address")
+        raise Refused(NO_ADDRESS)
     return address
 
 
@@ -274,9 +273,9 @@ def erase_secrets(notification: Notification) -> None:
 def resend(notification: Notification, staff: StaffUser) -> None:
     """Staff send a failed (or uncertain) message again; audited."""
     if notification.status not in (NotificationStatus.FAILED, NotificationStatus.UNCERTAIN):
-        raise MessageError("Only a failed or uncertain message can be sent again.")
+        raise Refused(_l("Only a failed or uncertain message can be sent again."))
     if MASK in notification.values.values():
-        raise MessageError("Its code was erased when it failed: issue a new code instead.")
+        raise Refused(_l("Its code was erased when it failed: issue a new code instead."))
     before = notification.status.value
     # A fresh series of attempts, with its retries; sent twice at once (two clicks), it is queued once.
     if not compare_and_set(
@@ -286,7 +285,7 @@ def resend(notification: Notification, staff: StaffUser) -> None:
         next_attempt_at=None,
         attempts=0,
     ):
-        raise MessageError("The message changed meanwhile.")
+        raise Refused(_l("This message changed while you were acting on it: look at it again."))
     _history(notification, "resent", staff.email)
     record_event(
         "notification.resent",
@@ -306,7 +305,7 @@ def mark_letter_sent(notification: Notification, staff: StaffUser) -> None:
         sent_at=utcnow(),
         sent_by_id=staff.id,
     ):
-        raise MessageError("Only a letter waiting to be sent can be marked sent.")
+        raise Refused(_l("Only a letter waiting to be sent can be marked sent."))
     erase_secrets(notification)
     _history(notification, "letter_sent", staff.email)
     record_event(

@@ -1,4 +1,11 @@
-"""Refusals of what the portal asks, each with a stable code, an HTTP status and a message in both languages."""
+"""Refusals, the two kinds the back office answers with.
+
+- `Refused`: a staff action refused by a rule (not your queue, wrong stage, changed meanwhile, no address for
+  this channel ...), with the reason in the reader's language. Every workflow raises this one exception; a staff
+  view runs a workflow call through `admin.base.run_action`, which rolls back and shows the reason.
+- `Refusal`: a request of the portal refused, with a stable code, an HTTP status and a message in both
+  languages (PORTAL-API.md).
+"""
 
 from typing import Any
 
@@ -132,6 +139,15 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "code et réessayez dans {retry_after_seconds} secondes.",
     ),
 }
+
+
+class Refused(Exception):
+    """A staff action refused by a rule; `message` says why, in the reader's language."""
+
+    def __init__(self, message: Any) -> None:
+        # Made a plain string now, in the reader's language: a lazy string would pass as safe HTML.
+        super().__init__(str(message))
+        self.message = str(message)
 
 
 class Refusal(Exception):

@@ -17,19 +17,12 @@ from werkzeug.datastructures import MultiDict
 from backoffice.extensions import db
 from backoffice.models import SavedFilter, StaffUser
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.refusals import Refused
 
 MAX_PER_QUEUE = 20
 MAX_NAME_LENGTH = 80
 MAX_QUERY_LENGTH = 1000  # the column's length
 SEARCH_ARG = "q"
-
-
-class SavedFilterRefused(Exception):
-    """A refusal for the staff member, in both languages (`message` is a lazy string)."""
-
-    def __init__(self, message: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 def query_string(args: dict[str, Any]) -> str:
@@ -63,27 +56,25 @@ def checked_name(name: str) -> str:
     """The name with its spaces tidied; refused when empty, too long or holding control characters."""
     name = " ".join(name.split())
     if not name:
-        raise SavedFilterRefused(_l("Give the filter a name."))
+        raise Refused(_l("Give the filter a name."))
     if len(name) > MAX_NAME_LENGTH:
-        raise SavedFilterRefused(
-            _l("A filter's name has at most %(count)d characters.", count=MAX_NAME_LENGTH)
-        )
+        raise Refused(_l("A filter's name has at most %(count)d characters.", count=MAX_NAME_LENGTH))
     if not name.isprintable():
-        raise SavedFilterRefused(_l("A filter's name cannot hold control characters."))
+        raise Refused(_l("A filter's name cannot hold control characters."))
     return name
 
 
 def save_filter(staff: StaffUser, queue: str, name: str, args: dict[str, Any]) -> tuple[SavedFilter, bool]:
     """Keep the filter under its name, replacing the user's filter of that name; True when it replaced one.
 
-    Refused with SavedFilterRefused; the caller then rolls the transaction back.
+    Refused with Refused; the caller then rolls the transaction back.
     """
     name = checked_name(name)
     if not args:
-        raise SavedFilterRefused(_l("Choose a filter first: the whole queue needs no saved filter."))
+        raise Refused(_l("Choose a filter first: the whole queue needs no saved filter."))
     query = query_string(args)
     if len(query) > MAX_QUERY_LENGTH:
-        raise SavedFilterRefused(_l("This filter is too long to save; shorten the search."))
+        raise Refused(_l("This filter is too long to save; shorten the search."))
     existing = db.session.scalar(
         select(SavedFilter).where(
             SavedFilter.staff_id == staff.id, SavedFilter.queue == queue, SavedFilter.name == name
@@ -109,7 +100,7 @@ def _create(staff: StaffUser, queue: str, name: str, query: str) -> SavedFilter:
         select(func.count()).where(SavedFilter.staff_id == staff.id, SavedFilter.queue == queue)
     )
     if count >= MAX_PER_QUEUE:
-        raise SavedFilterRefused(
+        raise Refused(
             _l(
                 "You have %(count)d saved filters in this queue, the most allowed: delete one first.",
                 count=MAX_PER_QUEUE,
@@ -120,7 +111,7 @@ def _create(staff: StaffUser, queue: str, name: str, query: str) -> SavedFilter:
     try:
         db.session.flush()
     except IntegrityError:  # the same name saved at the same moment, from another tab; the caller rolls back
-        raise SavedFilterRefused(_l("A filter of this name was saved just now; try again.")) from None
+        raise Refused(_l("A filter of this name was saved just now; try again.")) from None
     record_event(
         "saved_filter.created",
         record=saved,
@@ -133,7 +124,7 @@ def _create(staff: StaffUser, queue: str, name: str, query: str) -> SavedFilter:
 
 def delete_filter(staff: StaffUser, saved: SavedFilter) -> None:
     if not belongs_to(saved, staff):
-        raise SavedFilterRefused(_l("This saved filter is not yours."))
+        raise Refused(_l("This saved filter is not yours."))
     record_event(
         "saved_filter.deleted",
         record=saved,

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from backoffice import queue
@@ -33,10 +34,10 @@ from backoffice.workflows import timeliness
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.cases import normalise_file_number
 from backoffice.workflows.intake import KeptAttachment
-from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
+from backoffice.workflows.notifications import counsel_values, queue_message
 from backoffice.workflows.portal import find_portal_account
-from backoffice.workflows.refusals import Refusal
-from backoffice.workflows.state_machine import StateMachine, Transition, TransitionRefused
+from backoffice.workflows.refusals import Refusal, Refused
+from backoffice.workflows.state_machine import StateMachine, Transition
 
 logger = logging.getLogger(__name__)
 SCREEN_JOB = "jobs.screening.screen_submission"
@@ -280,7 +281,7 @@ def _queue_receipt(submission: Submission) -> None:
     }
     try:
         queue_message("submission_receipt", values, counsel=submission.counsel, case=submission.case)
-    except MessageError:
+    except Refused:
         logger.warning("No receipt sent for submission %s: counsel has no email address.", submission.id)
 
 
@@ -294,12 +295,12 @@ def correct_received_time(
 ) -> None:
     """A supervisor's correction: the original stays, the reason and the audit event are kept."""
     if supervisor.role is not Role.SUPERVISOR:
-        raise TransitionRefused("Only a supervisor corrects a received time.")
+        raise Refused(_l("Only a supervisor corrects a received time."))
     reason = reason.strip()
     if not reason:
-        raise ValueError("A correction needs a reason.")
+        raise Refused(_l("Give the corrected time and the reason."))
     if corrected.tzinfo is None:
-        raise ValueError("A corrected time needs its time zone.")
+        raise ValueError("A corrected time needs its time zone.")  # the page always gives one
     previous = submission.received_at
     db.session.add(
         ReceivedTimeCorrection(

@@ -34,16 +34,9 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event, record_event_now
 from backoffice.workflows.concurrency import for_update
-from backoffice.workflows.refusals import Refusal
+from backoffice.workflows.refusals import Refusal, Refused
 from backoffice.workflows.registration import codes
-from backoffice.workflows.registration.machine import (
-    MACHINE,
-    R,
-    RegistrationRefused,
-    fire,
-    message_counsel,
-    require,
-)
+from backoffice.workflows.registration.machine import MACHINE, R, fire, message_counsel, require
 from backoffice.workflows.state_machine import TransitionRefused
 
 SIGN_IN_PROVIDERS = ("gckey", "partner")
@@ -59,11 +52,9 @@ def issue_invitation_code(
     """
     require(registration, "issue_invitation_code", clerk)
     if registration.current_code is not None and not reissue:
-        raise RegistrationRefused(_l("An invitation code is already out. Choose Reissue to replace it."))
+        raise Refused(_l("An invitation code is already out. Choose Reissue to replace it."))
     if not registration.verified_mobile:
-        raise RegistrationRefused(
-            _l("No mobile number was verified with the form: the access code could not be sent.")
-        )
+        raise Refused(_l("No mobile number was verified with the form: the access code could not be sent."))
     now = utcnow()
     for earlier in registration.invitation_codes:
         if earlier.revoked_at is None and earlier.redeemed_at is None:

@@ -25,7 +25,8 @@ from backoffice.models.types import utcnow
 from backoffice.workflows import portal
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import for_update
-from backoffice.workflows.notifications import MessageError, counsel_values, queue_message
+from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.state_machine import ChangedMeanwhile, StateMachine, Transition, TransitionRefused
 
 R = RegistrationStatus
@@ -102,14 +103,6 @@ ACTION_LABELS = {
 }
 
 
-class RegistrationRefused(Exception):
-    """A refusal for the clerk, in both languages (`message` is a lazy string)."""
-
-    def __init__(self, message) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
 NOT_NOW = _l("This action is not possible at this stage of the registration.")
 CHANGED_MEANWHILE = _l(
     "This registration changed since the page was shown (someone acted on it first): look at it again."
@@ -120,9 +113,9 @@ def fire(registration: Registration, transition: str, actor: StaffUser | None = 
     try:
         MACHINE.fire(registration, transition, actor, **details)
     except ChangedMeanwhile:
-        raise RegistrationRefused(CHANGED_MEANWHILE) from None
+        raise Refused(CHANGED_MEANWHILE) from None
     except TransitionRefused:
-        raise RegistrationRefused(NOT_NOW) from None
+        raise Refused(NOT_NOW) from None
 
 
 def stage_seen(registration: Registration) -> str:
@@ -134,13 +127,13 @@ def check_stage_seen(registration: Registration, seen: str | None) -> None:
     """Refuse an action sent from a page that showed an earlier stage: a second click, another tab, a colleague
     who acted first. The same action sent twice is thus applied once, whichever arrives first."""
     if seen is not None and seen != stage_seen(registration):
-        raise RegistrationRefused(CHANGED_MEANWHILE)
+        raise Refused(CHANGED_MEANWHILE)
 
 
 def require(registration: Registration, transition: str, actor: StaffUser | None) -> None:
     """Refuse before changing anything when the transition could not be fired."""
     if not MACHINE.may_fire(registration, transition, actor):
-        raise RegistrationRefused(NOT_NOW)
+        raise Refused(NOT_NOW)
 
 
 def active_cases_of(counsel: Counsel) -> list[Case]:
@@ -157,7 +150,7 @@ def handling_office(counsel: Counsel, clerk: StaffUser) -> Office:
     """The clerk's office when counsel has an active case there, else the office of counsel's first active case."""
     cases = active_cases_of(counsel)
     if not cases:
-        raise RegistrationRefused(_l("Only counsel of record on at least one active case can be invited."))
+        raise Refused(_l("Only counsel of record on at least one active case can be invited."))
     mine = [case for case in cases if case.office_id == clerk.office_id]
     return (mine or cases)[0].office
 
@@ -167,17 +160,17 @@ def start_registration(
 ) -> Registration:
     """Invite counsel (email, mail or fax) or record counsel's own request to register early."""
     if clerk.role is not Role.CLERK:
-        raise RegistrationRefused(_l("Only a registry clerk invites counsel."))
+        raise Refused(_l("Only a registry clerk invites counsel."))
     office = handling_office(counsel, clerk)
     if clerk.office_id not in (None, office.id):
-        raise RegistrationRefused(_l("This counsel has no active case in your office."))
+        raise Refused(_l("This counsel has no active case in your office."))
     # Counsel's row is locked while looking for a registration in progress: two invitations at once make one.
     db.session.scalar(for_update(select(Counsel.id).where(Counsel.id == counsel.id)))
     existing = open_registration(counsel)
     if existing is not None:
-        raise RegistrationRefused(_l("This counsel already has a registration in progress."))
+        raise Refused(_l("This counsel already has a registration in progress."))
     if not requested and channel not in MESSAGE_CHANNEL:
-        raise RegistrationRefused(_l("An invitation goes by email, mail or fax."))
+        raise Refused(_l("An invitation goes by email, mail or fax."))
     status = R.REQUESTED if requested else R.INVITED
     registration = Registration(counsel=counsel, office=office, channel=channel, status=status)
     db.session.add(registration)
@@ -197,7 +190,7 @@ def start_registration(
 def send_invitation(registration: Registration, channel: InvitationChannel, clerk: StaffUser) -> None:
     """After counsel asked to register early: send them the invitation and the form."""
     if channel not in MESSAGE_CHANNEL:
-        raise RegistrationRefused(_l("An invitation goes by email, mail or fax."))
+        raise Refused(_l("An invitation goes by email, mail or fax."))
     require(registration, "send_invitation", clerk)
     registration.channel = channel
     fire(registration, "send_invitation", clerk, channel=channel.value)
@@ -205,10 +198,7 @@ def send_invitation(registration: Registration, channel: InvitationChannel, cler
 
 
 def _send_invitation_message(registration: Registration) -> None:
-    try:
-        message_counsel(registration, "invitation")
-    except MessageError:
-        raise RegistrationRefused(_l("The counsel record has no address for this channel.")) from None
+    message_counsel(registration, "invitation")  # refused when counsel has no address for the channel
 
 
 def message_counsel(

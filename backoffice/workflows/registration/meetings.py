@@ -27,7 +27,8 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import lock_again
-from backoffice.workflows.registration.machine import R, RegistrationRefused, fire, message_counsel, require
+from backoffice.workflows.refusals import Refused
+from backoffice.workflows.registration.machine import R, fire, message_counsel, require
 
 SYNC_JOB = "jobs.registration.sync_meeting"
 MEETING_MINUTES = 30
@@ -97,7 +98,7 @@ def enter_link_by_hand(registration: Registration, link: str, number: str, clerk
     meeting = _current(registration)
     link = link.strip()
     if not link.startswith("https://") or len(link) > 500:
-        raise RegistrationRefused(_l("Enter the meeting link, starting with https://."))
+        raise Refused(_l("Enter the meeting link, starting with https://."))
     meeting.web_link, meeting.meeting_number = link, number.strip()[:40] or None
     meeting.entered_by_hand, meeting.pending_change = True, None
     meeting.status = MeetingStatus.SCHEDULED
@@ -114,13 +115,13 @@ def close_meeting(meeting: VerificationMeeting, missed: bool) -> None:
 def _current(registration: Registration) -> VerificationMeeting:
     meeting = registration.current_meeting
     if meeting is None:
-        raise RegistrationRefused(_l("There is no meeting to change."))
+        raise Refused(_l("There is no meeting to change."))
     return meeting
 
 
 def _refuse_past(starts_at: datetime) -> None:
     if starts_at <= utcnow():
-        raise RegistrationRefused(_l("Pick a time in the future."))
+        raise Refused(_l("Pick a time in the future."))
 
 
 def _sync_after_commit(meeting: VerificationMeeting) -> None:
@@ -260,7 +261,7 @@ def retry_meeting(registration: Registration, clerk: StaffUser) -> None:
     require(registration, "reschedule_verification", clerk)
     meeting = _current(registration)
     if meeting.status is not MeetingStatus.FAILED:
-        raise RegistrationRefused(_l("Only a meeting Webex could not arrange can be tried again."))
+        raise Refused(_l("Only a meeting Webex could not arrange can be tried again."))
     meeting.status = MeetingStatus.SCHEDULING
     meeting.pending_change = "update" if meeting.webex_meeting_id else "create"
     meeting.attempts = 0
@@ -350,14 +351,14 @@ def record_identity(
         "missed": "record_missed_verification",
     }.get(outcome)
     if transition is None:
-        raise RegistrationRefused(_l("Unknown outcome."))
+        raise Refused(_l("Unknown outcome."))
     require(registration, transition, clerk)
     meeting = registration.current_meeting
     if meeting is None or meeting.status is not MeetingStatus.SCHEDULED:
-        raise RegistrationRefused(_l("Record the outcome once the meeting is arranged (its link is known)."))
+        raise Refused(_l("Record the outcome once the meeting is arranged (its link is known)."))
     if outcome == "verified":
         if document is None:
-            raise RegistrationRefused(_l("Say which kind of government photo ID was seen."))
+            raise Refused(_l("Say which kind of government photo ID was seen."))
         registration.identity_document = document
         registration.identity_checked_by = clerk
         registration.identity_checked_at = utcnow()

@@ -10,6 +10,7 @@ from backoffice.integrations.storage import DocumentStore
 from backoffice.models import Counsel, Language, Registration, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration.form import (
     FIELD_NAMES,
     check_registration_values,
@@ -17,7 +18,7 @@ from backoffice.workflows.registration.form import (
     normalise_mobile,
     read_registration_form,
 )
-from backoffice.workflows.registration.machine import RegistrationRefused, fire, message_counsel, require
+from backoffice.workflows.registration.machine import fire, message_counsel, require
 
 MAX_FORM_BYTES = 10 * 1024 * 1024
 COUNSEL_FIELDS = ("full_name", "regulator", "membership_number", "email", "mobile", "postal_address")
@@ -37,7 +38,7 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
         raise
     if not head.startswith(b"%PDF-"):
         incoming.discard()
-        raise RegistrationRefused(_l("The returned form must be a PDF file."))
+        raise Refused(_l("The returned form must be a PDF file."))
     stored = incoming.keep()
     registration.form_sha256 = stored.sha256
     record_event(
@@ -50,7 +51,7 @@ def _copy_limited(stream, incoming) -> bytes:
     head = b""
     while chunk := stream.read(256 * 1024):
         if incoming.size + len(chunk) > MAX_FORM_BYTES:
-            raise RegistrationRefused(_l("The returned form is larger than 10 MB."))
+            raise Refused(_l("The returned form is larger than 10 MB."))
         head = (head + chunk)[:5] if len(head) < 5 else head
         incoming.write(chunk)
     return head
