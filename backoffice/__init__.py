@@ -41,6 +41,7 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
 def _init_extensions(app: Flask) -> None:
     from backoffice import models  # noqa: F401  (registers the models on the metadata)
     from backoffice.i18n import current_language, localised, select_locale
+    from backoffice.workflows.accounts import init_password_hashing
 
     db.init_app(app)
     migrate.init_app(
@@ -50,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(current_language=current_language, localised=localised)
     login_manager.init_app(app)
+    init_password_hashing(app)
 
 
 def _register_blueprints(app: Flask) -> None:

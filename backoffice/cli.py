@@ -13,6 +13,7 @@ from backoffice.extensions import db
 from backoffice.models import JobRun, JobStatus, PortalClient, Role
 from backoffice.worker import run_worker
 from backoffice.workflows.accounts import AccountError, create_staff_user
+from backoffice.workflows.audit import COMMAND_LINE
 from backoffice.workflows.case_import import ImportFileError, start_case_import
 from backoffice.workflows.i18n import in_both_languages
 from backoffice.workflows.portal import PortalClientError, create_portal_client, revoke_portal_client
@@ -59,6 +60,7 @@ def create_user(email, full_name, role, office, division, language, password) ->
             office_code=office,
             division_code=division,
             preferred_language=language,
+            created_by=COMMAND_LINE,
         )
     except AccountError as error:
         db.session.rollback()

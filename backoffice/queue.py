@@ -10,6 +10,7 @@ import os
 import socket
 import time
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,20 @@ logger = logging.getLogger(__name__)
 _PENDING_KEY = "jobs_to_enqueue"
 JOB_TIMEOUT = 3600
 ON_FAILURE = Callback("jobs.failures.on_job_failure")
+
+
+class JobName(StrEnum):
+    """Every job, by what it does: the one table of job names, each the dotted name of a function in jobs/
+    that rq imports in the worker (jobs are enqueued by name, with ids only)."""
+
+    SCREEN_SUBMISSION = "jobs.screening.screen_submission"
+    CHECK_AGAIN = "jobs.screening.check_again"
+    DELIVER_MESSAGE = "jobs.notifications.deliver"
+    SYNC_MEETING = "jobs.registration.sync_meeting"
+    IMPORT_CASES = "jobs.case_import.run_case_import"
+    SWEEP = "jobs.maintenance.sweep"
+
+
 _PROC = Path("/proc")
 _CLOCK_SLACK = timedelta(seconds=1)  # rq's times and the kernel's ticks, rounded differently
 
@@ -59,20 +74,22 @@ def job_queue(app: Flask | None = None) -> Queue:
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
-def enqueue_after_commit(job_name: str, *ids: Any, job_id: str | None = None) -> None:
+def enqueue_after_commit(job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     """Queue `job_name(*ids)` once the current transaction commits; nothing if it rolls back."""
     session = db.session()
     session.info.setdefault(_PENDING_KEY, []).append((job_name, ids, job_id))
 
 
-def enqueue(job_name: str, *ids: Any, job_id: str | None = None) -> None:
+def enqueue(job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     job_queue().enqueue(job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE)
 
 
-def enqueue_in(delay: timedelta, job_name: str, *ids: Any, job_id: str | None = None) -> None:
+def enqueue_in(delay: timedelta, job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     """Schedule a job; if Redis is down, the sweep finds the work later, so only log it."""
     try:
-        job_queue().enqueue_in(delay, job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT)
+        job_queue().enqueue_in(
+            delay, job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE
+        )
     except RedisError:
         logger.warning("Redis unavailable: %s left for the sweep to queue.", job_name)
 

@@ -7,6 +7,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.scheduler import RQScheduler
 from rq.scripts import release_lock
+from rq.worker import BaseWorker
 
 from backoffice.extensions import db
 from backoffice.queue import job_queue, stopped_on_this_host
@@ -22,18 +23,19 @@ class BackofficeWorker(Worker):
         super().main_work_horse(job, queue)
 
 
-def run_worker(app: Flask, *, burst: bool = False) -> bool:
+def run_worker(app: Flask, *, burst: bool = False, worker_class: type[BaseWorker] = BackofficeWorker) -> bool:
     """Work the back office queue until stopped (or, in burst mode, until it is empty).
 
     A worker that replaces one that died takes over at once what the dead one held: its scheduler's lock (so
-    that due retries and the periodic sweep run) and its unfinished jobs (queued again by the sweep)."""
+    that due retries and the periodic sweep run) and its unfinished jobs (queued again by the sweep).
+    `worker_class` may be rq's SimpleWorker, which runs each job in this process instead of a forked one."""
     queue = job_queue(app)
     release_lock_of_dead_scheduler(queue)
     with app.app_context():
         sweep_once()  # what Redis lost, or a dead worker left unfinished, while no worker was running
         schedule_sweep()
         db.session.remove()
-    worker = BackofficeWorker([queue], connection=queue.connection)
+    worker = worker_class([queue], connection=queue.connection)
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

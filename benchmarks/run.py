@@ -170,6 +170,7 @@ def _bench_screens(app) -> None:
         password=BENCH_PASSWORD,
         role=Role.CLERK,
         office_code="western",
+        created_by="benchmark",
     )
     db.session.commit()
     client = app.test_client()

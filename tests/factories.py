@@ -48,6 +48,7 @@ def create_staff(
         role=role,
         office_code=office_code,
         division_code=division_code,
+        created_by="test",
         **kwargs,
     )
     db.session.commit()
@@ -138,14 +139,12 @@ def create_submission(
 ):
     """A submission received the way the API receives one: files made durable, then the rows."""
 
-    from flask import current_app
-
-    from backoffice.integrations.storage import DocumentStore
+    from backoffice.integrations.storage import document_store
     from backoffice.models import PortalClient
     from backoffice.workflows import submissions
     from backoffice.workflows.intake import KeptAttachment
 
-    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    store = document_store()
     kept = []
     for filename, content in files or [("document.pdf", pdf_bytes())]:
         incoming = store.receive()

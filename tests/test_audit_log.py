@@ -13,7 +13,7 @@ from backoffice.workflows.audit import record_event
 
 
 def one_event() -> AuditEvent:
-    event = record_event("test.event", actor_label="test", after={"value": 1})
+    event = record_event("test.event", actor="test", after={"value": 1})
     db.session.commit()
     return event
 
@@ -121,3 +121,31 @@ def test_a_callers_request_id_is_kept_when_safe_and_otherwise_replaced_in_the_an
         assert re.fullmatch(r"[0-9a-f]{32}", answer) and recorded == answer, repr(given)
         answered.append(answer)
     assert len(set(answered)) == len(UNSAFE_REQUEST_IDS)
+
+
+def test_what_the_back_office_does_on_its_own_during_a_staff_request_is_not_put_on_that_staff_member(
+    app, login_as
+):
+    """A rejection queues counsel's email: the rejection is the clerk's act, the queued message the system's."""
+    from backoffice.workflows import decisions
+    from tests.factories import with_registry
+    from tests.helpers import post_form
+
+    submission = with_registry()
+    clerk = login_as("clerk", "western")
+    decisions.claim(submission.id, db.session.get(type(clerk.user), clerk.user.id))
+    db.session.commit()
+    post_form(
+        clerk,
+        "/admin/registry_queue/decide/",
+        page=f"/admin/submission/details/?id={submission.id}",
+        id=submission.id,
+        decision="reject",
+        reason="R-PROCEDURE",
+    )
+    rejected = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "submission.reject_by_registry")
+    )
+    queued = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "notification.queued"))
+    assert rejected.actor_id == clerk.user.id
+    assert queued.actor_id is None and queued.actor_label == "system"

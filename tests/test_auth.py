@@ -9,8 +9,10 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, StaffUser
 from backoffice.models.types import utcnow
-from tests.conftest import csrf_token_from, sign_in
+from backoffice.workflows.accounts import init_password_hashing
+from config import Config
 from tests.factories import PASSWORD, create_staff
+from tests.helpers import csrf_token_from, sign_in
 
 
 def audit_actions() -> list[str]:
@@ -36,6 +38,20 @@ def test_passwords_are_stored_as_argon2id_hashes(app):
     user = create_staff("clerk")
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_a_password_hashed_at_lower_costs_is_hashed_again_at_the_configured_ones_when_its_owner_signs_in(
+    client, app
+):
+    user = create_staff("clerk")  # hashed at the tests' costs
+    assert "$m=8,t=1,p=1$" in user.password_hash
+    assert (Config.PASSWORD_HASH_MEMORY_KIB, Config.PASSWORD_HASH_TIME_COST) == (65536, 3)  # what others get
+    app.config.update(PASSWORD_HASH_TIME_COST=2, PASSWORD_HASH_MEMORY_KIB=1024, PASSWORD_HASH_PARALLELISM=2)
+    init_password_hashing(app)
+    assert sign_in(client, user.email, PASSWORD).location == "/admin/"
+    db.session.expire_all()
+    assert "$m=1024,t=2,p=2$" in db.session.get(StaffUser, user.id).password_hash
+    assert sign_in(app.test_client(), user.email, PASSWORD).location == "/admin/"
 
 
 def test_wrong_password_is_refused_and_audited(client, app):

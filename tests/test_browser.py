@@ -2,16 +2,18 @@
 switch to French. The screenshot is kept under test-artifacts/ for a person to look at."""
 
 import os
+import re
 import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from backoffice.extensions import db
 from backoffice.models import CheckOutcome
-from tests.conftest import PROJECT_ROOT
 from tests.factories import PASSWORD, create_case, create_staff
+from tests.helpers import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +31,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="module")
+def chromium():
+    """One Chromium for the tests of this file; each test has pages of its own, in contexts of their own."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
@@ -39,9 +42,15 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        watched = PolicyWatch(browser)
-        yield watched
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    watched = PolicyWatch(chromium)
+    yield watched
+    watched.close()
     assert watched.violations == [], "the pages broke their Content-Security-Policy"
 
 
@@ -52,11 +61,17 @@ class PolicyWatch:
     def __init__(self, browser) -> None:
         self.browser = browser
         self.violations: list[str] = []
+        self.pages: list = []
 
     def new_page(self, **options):
         page = self.browser.new_page(**options)
         page.on("console", self._console)
+        self.pages.append(page)
         return page
+
+    def close(self) -> None:
+        for page in self.pages:
+            page.context.close()
 
     def _console(self, message) -> None:
         if "Content Security Policy" in message.text:
@@ -66,10 +81,19 @@ class PolicyWatch:
 @pytest.fixture
 def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
+
+
+def sign_in_from(page, email: str, landing: str) -> None:
+    """Sign in on the sign-in page the browser was sent to, and wait to land on `landing` (a URL pattern)."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(landing)
 
 
 def test_clerk_signs_in_opens_cases_and_switches_to_french(app, live_server, browser):
@@ -78,31 +102,28 @@ def test_clerk_signs_in_opens_cases_and_switches_to_french(app, live_server, bro
     central_case = create_case("central", "RPD")
     page = browser.new_page(locale="en-CA")
     page.goto(f"{live_server}/admin/case/")
-    assert page.url.startswith(f"{live_server}/sign-in")
+    expect(page).to_have_url(re.compile(re.escape(f"{live_server}/sign-in")))
 
-    page.get_by_label("Email").fill(clerk.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/admin/case/**")
-    assert page.get_by_text(western_case.file_number).is_visible()
-    assert page.get_by_text(central_case.file_number).count() == 0
+    sign_in_from(page, clerk.email, f"{live_server}/admin/case/**")
+    expect(page.get_by_text(western_case.file_number)).to_be_visible()
+    expect(page.get_by_text(central_case.file_number)).to_have_count(0)
     # The filter menu and the navigation menus work under the Content-Security-Policy (the fixture fails on
     # anything it blocks).
     page.get_by_role("link", name="Add Filter").click()
     page.locator("a.dropdown-item.filter").first.click()
-    assert page.locator("table.filters tr").count() == 1
+    expect(page.locator("table.filters tr")).to_have_count(1)
     page.get_by_role("link", name="Work queues").click()
-    assert page.get_by_role("link", name="Registry queue").is_visible()
+    expect(page.get_by_role("link", name="Registry queue")).to_be_visible()
 
     page.get_by_test_id("language-switch").first.click()
     page.wait_for_load_state()
-    assert page.get_by_role("columnheader", name="Numéro de dossier").is_visible()
-    assert "Claire Clerk · Commis du greffe" in page.get_by_test_id("who-am-i").inner_text()
+    expect(page.get_by_role("columnheader", name="Numéro de dossier")).to_be_visible()
+    expect(page.get_by_test_id("who-am-i")).to_contain_text("Claire Clerk · Commis du greffe")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cases-list-fr.png"), full_page=True)
 
     page.goto(f"{live_server}/admin/")  # the choice is remembered on the next page
-    assert page.get_by_text("Travail relevant de votre compétence").is_visible()
+    expect(page.get_by_text("Travail relevant de votre compétence")).to_be_visible()
 
 
 def test_a_clerk_reads_the_automated_checks_of_a_submission_in_french(
@@ -124,24 +145,21 @@ def test_a_clerk_reads_the_automated_checks_of_a_submission_in_french(
     run_worker()  # the automated checks run in the real worker
     page = browser.new_page(locale="en-CA")
     page.goto(f"{live_server}/admin/")
-    page.get_by_label("Email").fill(clerk.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/admin/**")
+    sign_in_from(page, clerk.email, f"{live_server}/admin/**")
 
     page.get_by_test_id("language-switch").first.click()
     page.wait_for_load_state()
-    assert "Claire Clerk · Commis du greffe" in page.get_by_test_id("who-am-i").inner_text()
+    expect(page.get_by_test_id("who-am-i")).to_contain_text("Claire Clerk · Commis du greffe")
     page.locator('nav a[href="/admin/submission/"]').first.click()
     page.wait_for_url(f"{live_server}/admin/submission/**")
-    assert page.get_by_text(submission.subject).is_visible()
+    expect(page.get_by_text(submission.subject)).to_be_visible()
     page.locator(f'a[href^="/admin/submission/details/?id={submission.id}&"]').first.click()
     page.wait_for_url(f"{live_server}/admin/submission/details/**")
 
     check = page.get_by_test_id("attachment-1").get_by_test_id("check-notice_of_appeal")
-    assert "Ce document semble être un avis d'appel (page 1)." in check.inner_text()
-    assert "2021-04-02 01:00" in page.get_by_test_id("received-eastern").inner_text()
-    assert "2021-04-01 22:00" in page.get_by_test_id("received-local").inner_text()
+    expect(check).to_contain_text("Ce document semble être un avis d'appel (page 1).")
+    expect(page.get_by_test_id("received-eastern")).to_contain_text("2021-04-02 01:00")
+    expect(page.get_by_test_id("received-local")).to_contain_text("2021-04-01 22:00")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "submission-checks-fr.png"), full_page=True)
 
@@ -149,7 +167,6 @@ def test_a_clerk_reads_the_automated_checks_of_a_submission_in_french(
 def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
     app, live_server, browser, run_worker, webex_emulator
 ):
-    import re
     from datetime import datetime, timedelta
 
     from backoffice.extensions import db
@@ -175,48 +192,48 @@ def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
 
     page = browser.new_page(locale="en-CA")
     page.goto(details)
-    page.get_by_label("Email").fill(clerk.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/admin/registration/details/**")
-    assert page.get_by_test_id("registration-status").inner_text() == "Form received"
+    sign_in_from(page, clerk.email, f"{live_server}/admin/registration/details/**")
+    expect(page.get_by_test_id("registration-status")).to_have_text("Form received")
 
     start = (datetime.now(registration.office.zone) + timedelta(days=7)).replace(hour=14, minute=0)
     page.get_by_test_id("schedule-starts-at").fill(start.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Schedule the identity verification").click()
     page.wait_for_load_state()
-    assert page.get_by_test_id("registration-status").inner_text() == "Verification scheduled"
-    assert "Being scheduled in Webex" in page.get_by_test_id("meetings").inner_text()
+    expect(page.get_by_test_id("registration-status")).to_have_text("Verification scheduled")
+    expect(page.get_by_test_id("meetings")).to_contain_text("Being scheduled in Webex")
 
     run_worker()  # the job makes the meeting in Webex
     page.reload()
     [in_webex] = webex_emulator.meetings.values()
-    meetings = page.get_by_test_id("meetings").inner_text()
-    assert in_webex["webLink"] in meetings
-    assert start.strftime("%Y-%m-%d 14:00") in meetings
+    expect(page.get_by_test_id("meetings")).to_contain_text(in_webex["webLink"])
+    expect(page.get_by_test_id("meetings")).to_contain_text(start.strftime("%Y-%m-%d 14:00"))
 
     page.get_by_label("Kind of government photo ID seen").select_option("passport")
     page.get_by_role("button", name="Identity verified").click()
     page.wait_for_load_state()
-    assert page.get_by_test_id("registration-status").inner_text() == "Identity verified"
-    assert "Passport" in page.get_by_test_id("identity-check").inner_text()
+    expect(page.get_by_test_id("registration-status")).to_have_text("Identity verified")
+    expect(page.get_by_test_id("identity-check")).to_contain_text("Passport")
 
     page.get_by_role("button", name="Issue the invitation code").click()
     page.wait_for_load_state()
-    code = page.get_by_test_id("invitation-code").inner_text().strip()
-    assert re.fullmatch(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", code)
-    assert "will not be shown again" in page.get_by_test_id("code-warning").inner_text()
+    shown_code = page.get_by_test_id("invitation-code")
+    expect(shown_code).to_have_text(
+        re.compile(r"^\s*[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\s*$")
+    )
+    code = shown_code.inner_text().strip()
+    expect(page.get_by_test_id("code-warning")).to_contain_text("will not be shown again")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "registration-code.png"), full_page=True)
 
     page.get_by_role("link", name="Back to the registration").click()
     page.wait_for_url(f"{live_server}/admin/registration/details/**")
-    assert page.get_by_test_id("registration-status").inner_text() == "Invitation code issued"
-    assert code not in page.content()
+    expect(page.get_by_test_id("registration-status")).to_have_text("Invitation code issued")
+    expect(page.locator("html")).not_to_contain_text(code)
+    assert code not in page.content()  # nor anywhere in the markup
 
 
 def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser):
-    from tests.test_decisions import with_registry
+    from tests.factories import with_registry
 
     clerk = create_staff("clerk", "western", full_name="Claire Clerk")
     oldest, _newer = with_registry("western"), with_registry("western")
@@ -224,21 +241,18 @@ def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser)
     db.session.commit()
     page = browser.new_page(locale="en-CA")
     page.goto(f"{live_server}/admin/registry_queue/")
-    page.get_by_label("Email").fill(clerk.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/admin/registry_queue/**")
+    sign_in_from(page, clerk.email, f"{live_server}/admin/registry_queue/**")
     first_row = page.get_by_test_id("queue-row").first
-    assert oldest.case.file_number in first_row.inner_text()
+    expect(first_row).to_contain_text(oldest.case.file_number)
 
     with page.expect_response(lambda response: "/attachment/view/" in response.url) as shown:
         first_row.get_by_role("button", name="Claim").click()
         page.wait_for_url(f"{live_server}/admin/submission/details/**")
-    assert "Claire Clerk" in page.get_by_test_id("holder").inner_text()
+    expect(page.get_by_test_id("holder")).to_contain_text("Claire Clerk")
     # The first PDF is shown in the page's viewer, framed by this site only and with no script of its own.
     assert shown.value.status == 200 and shown.value.headers["content-type"] == "application/pdf"
     assert shown.value.frame.parent_frame == page.main_frame
-    assert page.get_by_test_id("pdf-viewer").is_visible()
+    expect(page.get_by_test_id("pdf-viewer")).to_be_visible()
     pdf = page.request.get(live_server + page.get_by_test_id("view-pdf-1").get_attribute("href"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
@@ -248,8 +262,8 @@ def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser)
     page.get_by_label("Note to counsel (optional)").fill("Number the pages and add a table of contents.")
     page.get_by_role("button", name="Reject").click()
     page.wait_for_load_state()
-    assert page.get_by_test_id("submission-status").inner_text() == "Rejected"
-    assert "R-TOC" in page.get_by_test_id("decisions").inner_text()
+    expect(page.get_by_test_id("submission-status")).to_have_text("Rejected")
+    expect(page.get_by_test_id("decisions")).to_contain_text("R-TOC")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "registry-queue.png"), full_page=True)
 
@@ -257,7 +271,7 @@ def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser)
 def test_a_supervisor_follows_a_dashboard_figure_to_its_list_and_exports_it(app, live_server, browser):
     import csv
 
-    from tests.test_dashboard import decide, noon, waiting
+    from tests.helpers import decide, noon, waiting
 
     supervisor = create_staff("supervisor", "western", full_name="Sam Supervisor")
     clerk = create_staff("clerk", "western")
@@ -267,24 +281,21 @@ def test_a_supervisor_follows_a_dashboard_figure_to_its_list_and_exports_it(app,
     late = waiting(days=5)  # over the registry's 2-day target
     page = browser.new_page(locale="en-CA", accept_downloads=True)
     page.goto(f"{live_server}/admin/dashboard/")
-    page.get_by_label("Email").fill(supervisor.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/admin/dashboard/**")
-    assert page.get_by_test_id("figure-with_registry-over_target").inner_text() == "1"
-    assert page.get_by_test_id("chart-decisions-with_registry").is_visible()
+    sign_in_from(page, supervisor.email, f"{live_server}/admin/dashboard/**")
+    expect(page.get_by_test_id("figure-with_registry-over_target")).to_have_text("1")
+    expect(page.get_by_test_id("chart-decisions-with_registry")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
     page.get_by_test_id("figure-with_registry-over_target").click()
     page.wait_for_url(f"{live_server}/admin/registry_queue/**")
-    assert [row.get_attribute("data-submission") for row in page.get_by_test_id("queue-row").all()] == [
-        str(late.id)
-    ]
+    rows = page.get_by_test_id("queue-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-submission", str(late.id))
     page.go_back()
     page.get_by_test_id("figure-reason-with_registry-R-TOC").click()
     page.wait_for_url(f"{live_server}/admin/dashboard/decisions/**")
-    assert page.get_by_test_id("list-total").inner_text() == "2 rows"
+    expect(page.get_by_test_id("list-total")).to_have_text("2 rows")
     with page.expect_download() as started:
         page.get_by_test_id("export-decisions").click()
     download = started.value

@@ -18,7 +18,7 @@ from backoffice.models import (
     JobStatus,
 )
 from backoffice.workflows.case_import import COLUMNS
-from tests.conftest import csrf_token_from, run_flask_command
+from tests.helpers import csrf_token_from, run_command, run_flask_command
 
 pytestmark = pytest.mark.worker
 
@@ -54,6 +54,11 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+def import_cases(app, path: Path):
+    """The import command, run in this process (one test runs the real command line)."""
+    return run_command(app, "import-cases", str(path))
+
+
 def test_import_creates_cases_counsel_and_counsel_of_record(app, tmp_path, run_worker):
     rows = [
         GOOD_ROW,
@@ -66,7 +71,7 @@ def test_import_creates_cases_counsel_and_counsel_of_record(app, tmp_path, run_w
         },
         {"file_number": "0003-B5-01234", "division": "ID", "office": "central"},
     ]
-    result = run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))
+    result = run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))  # a process
     assert result.returncode == 0, result.stderr
     assert "Queued case import #1" in result.stdout
     assert db.session.get(JobRun, 1).status is JobStatus.QUEUED
@@ -100,7 +105,7 @@ def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, ru
         {"file_number": "12345", "division": "XYZ", "office": "mars", "next_hearing_on": "15/01/2027"},
         {"file_number": "VB5-11111", "division": "RPD", "office": "western", "appeal_filed_on": "2026-01-01"},
     ]
-    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))
+    import_cases(app, write_csv(tmp_path / "cases.csv", rows))
     run_worker()
 
     run = db.session.get(JobRun, 1)
@@ -118,10 +123,10 @@ def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, ru
 
 
 def test_reimport_updates_records_and_ends_counsel_of_record_and_audits_the_change(app, tmp_path, run_worker):
-    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "first.csv", [GOOD_ROW])))
+    import_cases(app, write_csv(tmp_path / "first.csv", [GOOD_ROW]))
     run_worker()
     changed = {**GOOD_ROW, "case_status": "closed", "next_hearing_on": "", "of_record": "no"}
-    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "second.csv", [changed])))
+    import_cases(app, write_csv(tmp_path / "second.csv", [changed]))
     run_worker()
 
     case = db.session.scalar(select(Case).where(Case.file_number == "VB5-02246"))
@@ -134,10 +139,10 @@ def test_reimport_updates_records_and_ends_counsel_of_record_and_audits_the_chan
 
 
 def test_a_job_run_twice_imports_nothing_twice(app, tmp_path, run_worker):
-    from backoffice.queue import job_queue
+    from backoffice.queue import JobName, job_queue
 
-    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", [GOOD_ROW])))
-    job_queue(app).enqueue("jobs.case_import.run_case_import", 1)  # the same job, delivered again
+    import_cases(app, write_csv(tmp_path / "cases.csv", [GOOD_ROW]))
+    job_queue(app).enqueue(JobName.IMPORT_CASES, 1)  # the same job, delivered again
     run_worker()
     assert count(Case) == 1 and count(CounselOfRecord) == 1
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_import.finished")) == 1
@@ -146,8 +151,8 @@ def test_a_job_run_twice_imports_nothing_twice(app, tmp_path, run_worker):
 def test_a_file_without_the_required_columns_is_refused_before_queueing(app, tmp_path):
     path = tmp_path / "wrong.csv"
     path.write_text("name,email\nA,a@example.com\n", encoding="utf-8")
-    result = run_flask_command(app, "import-cases", str(path))
-    assert result.returncode != 0
+    result = import_cases(app, path)
+    assert result.exit_code != 0
     assert "Columns missing from the file: file_number, division, office." in result.stderr
     assert "Colonnes manquantes" in result.stderr
     assert count(JobRun) == 0
@@ -175,11 +180,11 @@ def test_admin_uploads_an_import_and_follows_its_progress(app, tmp_path, login_a
 
 
 def test_a_job_that_crashes_is_shown_as_failed_to_staff(app, tmp_path, run_worker):
-    from backoffice.queue import enqueue_after_commit
+    from backoffice.queue import JobName, enqueue_after_commit
 
     run = JobRun(kind="case_import", requested_by_label="test", input_path=None, rq_job_id="broken-1")
     db.session.add(run)
-    enqueue_after_commit("jobs.case_import.run_case_import", 1, job_id="broken-1")
+    enqueue_after_commit(JobName.IMPORT_CASES, 1, job_id="broken-1")
     db.session.commit()
     run_worker()
     run = db.session.get(JobRun, 1)
@@ -250,7 +255,7 @@ def test_a_regional_supervisor_sees_only_the_jobs_run_from_its_office_and_their_
         office: upload_import(login_as("admin", office), [GOOD_ROW, bad_row], tmp_path / f"{office}.csv")
         for office in ("western", "central")
     }
-    run_flask_command(app, "import-cases", str(write_csv(tmp_path / "national.csv", [GOOD_ROW])))
+    import_cases(app, write_csv(tmp_path / "national.csv", [GOOD_ROW]))
     run_worker()
     for office, other in (("western", "central"), ("central", "western")):
         supervisor = login_as("supervisor", office)

@@ -7,15 +7,11 @@ from sqlalchemy import func, select
 from backoffice.devdata.demo import DEMO_PASSWORD, DEMO_SUBMISSIONS
 from backoffice.extensions import db
 from backoffice.models import Case, Counsel, Division, Office, Role, StaffUser, Submission
-from tests.conftest import sign_in
-
-
-def invoke(app, *args: str, input: str | None = None):
-    return app.test_cli_runner().invoke(args=list(args), input=input)
+from tests.helpers import run_command, sign_in
 
 
 def test_users_create_makes_a_staff_user_who_can_sign_in(app, client):
-    result = invoke(
+    result = run_command(
         app,
         "users",
         "create",
@@ -37,7 +33,7 @@ def test_users_create_makes_a_staff_user_who_can_sign_in(app, client):
 
 
 def create_user(app, *options: str, password: str = "a long enough password"):
-    return invoke(
+    return run_command(
         app, "users", "create", "--email", "x@irb.example", "--name", "X", "--password", password, *options
     )
 
@@ -58,8 +54,8 @@ def test_users_create_explains_what_is_wrong_in_both_languages(app):
 
 
 def test_seed_demo_loads_every_role_office_and_division_once(app, client):
-    first = json.loads(invoke(app, "seed-demo", "--json").output)
-    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    first = json.loads(run_command(app, "seed-demo", "--json").output)
+    second = json.loads(run_command(app, "seed-demo", "--json").output)
     assert first["staff"] == second["staff"]
     assert db.session.scalar(select(func.count()).select_from(StaffUser)) == len(first["staff"])
     roles = {(p["role"], p["office"]) for p in first["staff"]}
@@ -77,8 +73,8 @@ def test_seed_demo_loads_every_role_office_and_division_once(app, client):
 
 
 def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app, client):
-    first = json.loads(invoke(app, "seed-demo", "--json").output)
-    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    first = json.loads(run_command(app, "seed-demo", "--json").output)
+    second = json.loads(run_command(app, "seed-demo", "--json").output)
     assert first["portal_accounts"] == second["portal_accounts"]
     offices = {case["office"] for account in first["portal_accounts"] for case in account["cases"]}
     assert offices == {"western", "central", "eastern"}
@@ -106,15 +102,15 @@ def test_seed_demo_gives_a_working_portal_token_and_accounts_in_every_office(app
 
 def test_seed_demo_is_refused_in_production(app):
     app.config["ALLOW_DEMO_DATA"] = False
-    result = invoke(app, "seed-demo")
+    result = run_command(app, "seed-demo")
     assert result.exit_code != 0 and "refused in production" in result.output
 
 
 def test_seed_demo_gives_fresh_invitation_codes_and_registrations_at_every_stage(app, client):
     from backoffice.models import Registration, RegistrationStatus
 
-    first = json.loads(invoke(app, "seed-demo", "--json").output)
-    second = json.loads(invoke(app, "seed-demo", "--json").output)
+    first = json.loads(run_command(app, "seed-demo", "--json").output)
+    second = json.loads(run_command(app, "seed-demo", "--json").output)
     stages = set(db.session.scalars(select(Registration.status)))
     assert stages == set(RegistrationStatus)
     assert len(second["invitation_codes"]) == len(first["invitation_codes"]) >= 1

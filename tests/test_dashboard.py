@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -26,10 +26,8 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.workflows import decisions
 from backoffice.workflows.timeliness import EASTERN
-from tests.conftest import csrf_token_from
 from tests.factories import create_counsel, create_staff, division, office
-from tests.test_decisions import with_registry
-from tests.test_queues import count_statements
+from tests.helpers import count_statements, csrf_token_from, decide, noon, waiting
 
 DASHBOARD = "/admin/dashboard/"
 S = RegistrationStatus
@@ -76,41 +74,9 @@ def get(client, url: str) -> str:
 # --------------------------------------------------------------------------------------------- data
 
 
-def noon(days_ago: int) -> datetime:
-    """Noon in Eastern time some days ago, well inside a day of the window whatever the hour of the test;
-    in UTC, so that adding hours or days to it counts elapsed time even across a change of the clocks."""
-    day = utcnow().astimezone(EASTERN).date() - timedelta(days=days_ago)
-    return datetime.combine(day, time(12), tzinfo=EASTERN).astimezone(UTC)
-
-
 def day(days_ago: int) -> str:
     """The Eastern day, as the dashboard names it."""
     return noon(days_ago).astimezone(EASTERN).date().isoformat()
-
-
-def waiting(office_code: str = "western", division_code: str = "RPD", days: float = 0) -> Submission:
-    appeal = {"appeal_filed_on": date(2026, 1, 5)} if division(division_code).is_appeal else {}
-    submission = with_registry(office_code, division_code, **appeal)
-    submission.received_at = utcnow() - timedelta(days=days)
-    db.session.commit()
-    return submission
-
-
-def decide(
-    submission: Submission,
-    staff: StaffUser,
-    accepted: bool,
-    reasons: list[str],
-    at: datetime,
-    received: datetime | None = None,
-) -> None:
-    """A decision through the workflow (on a submission `received` then, if given), made `at`, so that it is
-    counted on that day as it is recorded."""
-    if received is not None:
-        submission.received_at = received
-    decisions.claim(submission.id, staff)
-    decisions.decide(submission.id, staff, accepted, reasons, now=at)
-    db.session.commit()
 
 
 def registration(

@@ -1,15 +1,13 @@
 """Decisions in the work queues: claims that two people cannot share, coded reasons, and counsel told."""
 
-import io
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, Language, Notification, Submission, SubmissionStatus
+from backoffice.models import AuditEvent, Language, Notification, StaffUser, Submission, SubmissionStatus
 from backoffice.models.types import utcnow
 from backoffice.workflows import decisions
 from backoffice.workflows.refusals import Refused
@@ -20,6 +18,7 @@ from tests.factories import (
     pdf_bytes,
     with_registry,
 )
+from tests.helpers import race_as_staff, submit_through_api
 
 
 def test_a_clerk_claims_then_rejects_with_coded_reasons_and_counsel_is_asked_to_resubmit(app):
@@ -85,40 +84,37 @@ def test_a_claim_held_by_someone_else_is_refused_until_it_is_left_idle(app):
         decisions.decide(submission.id, first, True, [])  # the first clerk no longer holds it
 
 
-def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[str]:
-    """Run `action(staff)` for each staff member at the same moment, each in its own session.
+def posted_from_two_pages(app, action, staff_id: int, submission_id: int) -> list[str]:
+    """Two posts of `action(staff)` from two pages that both read the submission before either acted, each in
+    its own session that keeps the page's copy: the first acts and keeps its lock until the second has asked for
+    the row; "won" or "refused" for each, sorted."""
+    both_loaded, first_acted, second_asking = threading.Barrier(2), threading.Event(), threading.Event()
+    outcomes, pages = [], {}
 
-    With `loaded`, each session first reads that submission, as the submission page does before it acts;
-    then the first keeps its lock a moment, while the others ask for the row.
-    """
-    from backoffice.models import StaffUser
-
-    barrier, outcomes = threading.Barrier(len(staff_ids)), []
-
-    def attempt(position: int, staff_id: int) -> None:
+    def post(position: int) -> None:
         with app.app_context():
             staff = db.session.get(StaffUser, staff_id)
             # Kept in hand like the page's own copy (the session's identity map only holds it weakly).
-            page_copy = db.session.get(Submission, loaded) if loaded is not None else None
-            barrier.wait()
+            pages[position] = db.session.get(Submission, submission_id)
+            both_loaded.wait(timeout=30)
             try:
-                if loaded is not None:
-                    time.sleep(0.3 * position)
+                if position == 1:
+                    first_acted.wait(timeout=30)
+                    second_asking.set()
                 action(staff)
-                if page_copy is not None and position == 0:
-                    time.sleep(0.8)
+                if position == 0:
+                    first_acted.set()
+                    second_asking.wait(timeout=30)
                 db.session.commit()
                 outcomes.append("won")
             except Refused:
                 db.session.rollback()
                 outcomes.append("refused")
             finally:
+                first_acted.set()
                 db.session.remove()
 
-    threads = [
-        threading.Thread(target=attempt, args=(position, staff_id))
-        for position, staff_id in enumerate(staff_ids)
-    ]
+    threads = [threading.Thread(target=post, args=(position,)) for position in (0, 1)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -127,29 +123,29 @@ def race(app, action, staff_ids: list[int], loaded: int | None = None) -> list[s
 
 
 def test_two_clerks_racing_to_claim_the_same_submission_one_wins(app):
-    submission = with_registry()
+    submission_id = with_registry().id  # threads read no object of the test's session
     clerks = [create_staff("clerk", "western").id for _ in range(4)]
-    outcomes = race(app, lambda staff: decisions.claim(submission.id, staff), clerks)
+    outcomes = race_as_staff(app, lambda staff: decisions.claim(submission_id, staff), clerks)
     assert outcomes == ["refused", "refused", "refused", "won"]
     claims = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.claimed")).all()
     assert len(claims) == 1
 
 
 def test_two_clerks_racing_to_decide_the_same_submission_one_wins(app):
-    submission = with_registry()
+    submission_id = with_registry().id  # threads read no object of the test's session
     first, second = create_staff("clerk", "western"), create_staff("clerk", "western")
-    decisions.claim(submission.id, first)
+    decisions.claim(submission_id, first)
     db.session.commit()
     ids = [first.id, second.id]
 
     def claim_and_decide(staff):
-        if staff.id == second.id:
-            decisions.claim(submission.id, staff)  # refused while the first holds it
-        decisions.decide(submission.id, staff, False, ["R-PROCEDURE"])
+        if staff.id == ids[1]:
+            decisions.claim(submission_id, staff)  # refused while the first holds it
+        decisions.decide(submission_id, staff, False, ["R-PROCEDURE"])
 
-    assert race(app, claim_and_decide, ids) == ["refused", "won"]
+    assert race_as_staff(app, claim_and_decide, ids) == ["refused", "won"]
     db.session.expire_all()
-    assert len(db.session.get(Submission, submission.id).decisions) == 1
+    assert len(db.session.get(Submission, submission_id).decisions) == 1
 
 
 def test_a_submission_goes_from_the_portal_through_registry_and_the_division(
@@ -164,17 +160,8 @@ def test_a_submission_goes_from_the_portal_through_registry_and_the_division(
     db.session.commit()
 
     def submit(**fields):
-        data = {
-            "portal_account_id": filer.public_id,
-            "case_file_number": filer.case.file_number,
-            "document_kind": "written_submission",
-            "subject": "Changement d'adresse",
-            "attachments": [(io.BytesIO(pdf_bytes()), "lettre.pdf")],
-            **fields,
-        }
-        response = client.post(
-            "/api/v1/submissions", data=data, headers=headers, content_type="multipart/form-data"
-        )
+        letter = [("lettre.pdf", pdf_bytes())]
+        response = submit_through_api(client, token, filer, letter, subject="Changement d'adresse", **fields)
         assert response.status_code == 201, response.get_json()
         return response.get_json()["id"]
 
@@ -226,7 +213,7 @@ def test_a_submission_goes_from_the_portal_through_registry_and_the_division(
 
 def test_an_administrator_adds_a_reason_to_the_catalogue_and_it_is_audited(app, login_as):
     from backoffice.models import Reason
-    from tests.conftest import csrf_token_from
+    from tests.helpers import csrf_token_from
 
     admin = login_as("admin", "western")
     page = admin.get("/admin/reason/new/").get_data(as_text=True)
@@ -296,7 +283,7 @@ def test_a_decision_posted_twice_from_a_page_that_read_the_submission_is_recorde
     def decide(staff):
         decisions.decide(submission.id, staff, False, ["R-PROCEDURE"])
 
-    assert race(app, decide, [clerk.id, clerk.id], loaded=submission.id) == ["refused", "won"]
+    assert posted_from_two_pages(app, decide, clerk.id, submission.id) == ["refused", "won"]
     db.session.expire_all()
     assert len(db.session.get(Submission, submission.id).decisions) == 1
     rejections = select(Notification).where(Notification.template == "submission_rejected")
@@ -318,7 +305,7 @@ def test_a_hold_racing_a_decision_never_leaves_a_decided_submission_on_hold(app)
         else:
             decisions.decide(submission.id, staff, True, [])
 
-    assert race(app, accept_or_hold, [clerk.id, clerk.id], loaded=submission.id) == ["refused", "won"]
+    assert posted_from_two_pages(app, accept_or_hold, clerk.id, submission.id) == ["refused", "won"]
     db.session.expire_all()
     settled = db.session.get(Submission, submission.id)
     assert settled.status is SubmissionStatus.WITH_DIVISION and settled.held_at is None

@@ -3,8 +3,8 @@
 import io
 import json
 
-from tests.conftest import csrf_token_from
 from tests.factories import create_case, create_filer, create_portal_client, pdf_bytes
+from tests.helpers import csrf_token_from
 
 
 def test_a_405_names_what_the_address_allows_on_staff_pages_and_in_the_api(app, client):

@@ -22,8 +22,8 @@ from backoffice.models import (
     Submission,
 )
 from backoffice.workflows.registration.machine import start_registration
-from tests.conftest import model_views
 from tests.factories import create_filer, create_staff, create_submission, division, office
+from tests.helpers import model_views
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -2,21 +2,19 @@
 worker on real Redis, exactly once, with failures retried or stopped and codes kept out of sight."""
 
 import socketserver
-import subprocess
-import sys
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, Channel, Language, Notification, NotificationStatus
+from backoffice.workflows import notifications as outbox
 from backoffice.workflows.message_rendering import MASK
 from backoffice.workflows.message_templates import TEMPLATES
 from backoffice.workflows.notifications import queue_message
-from tests.conftest import PROJECT_ROOT, csrf_token_from, environment_for
 from tests.factories import create_case, create_counsel, make_counsel_of_record
+from tests.helpers import csrf_token_from, race, time_passes
 
 pytestmark = pytest.mark.worker
 
@@ -92,7 +90,7 @@ def test_codes_never_reach_job_arguments_or_the_staff_screens(app, login_as):
     assert "482913" not in clerk.get("/admin/notification/export/csv/").get_data(as_text=True)
 
 
-def test_provider_down_then_up_delivers_every_message_exactly_once(app, smtp_sink, run_worker):
+def test_provider_down_then_up_delivers_every_message_exactly_once(app, smtp_sink, run_worker, monkeypatch):
     smtp_sink.stop()
     notifications = [queue("invitation") for _ in range(5)]
     run_worker()
@@ -100,7 +98,7 @@ def test_provider_down_then_up_delivers_every_message_exactly_once(app, smtp_sin
         waiting = refreshed(notification)
         assert waiting.status is NotificationStatus.RETRYING and "unreachable" in waiting.last_error
     smtp_sink.start()
-    time.sleep(1.5)  # the first retry waits DELIVERY_RETRY_BASE_SECONDS (1 s here)
+    time_passes(monkeypatch, app, 1.5, outbox)  # the first retry waits DELIVERY_RETRY_BASE_SECONDS (1 s here)
     run_worker()
     references = sorted(message["Message-ID"].strip("<>").split("@")[0] for message in smtp_sink.messages)
     assert references == sorted(n.reference for n in notifications)
@@ -109,7 +107,7 @@ def test_provider_down_then_up_delivers_every_message_exactly_once(app, smtp_sin
         assert refreshed(notification).attempts == 2
 
 
-def test_notify_5xx_and_429_are_retried_after_the_time_asked(app, notify_emulator, run_worker):
+def test_notify_5xx_and_429_are_retried_after_the_time_asked(app, notify_emulator, run_worker, monkeypatch):
     app.config["EMAIL_PROVIDER"] = "notify"
     notify_emulator.fail_next(503)
     notification = queue("invitation")
@@ -117,30 +115,25 @@ def test_notify_5xx_and_429_are_retried_after_the_time_asked(app, notify_emulato
     first = refreshed(notification)
     assert first.status is NotificationStatus.RETRYING and "503" in first.last_error
     notify_emulator.fail_next(429, retry_after=2)
-    time.sleep(1.2)
+    time_passes(monkeypatch, app, 1.2, outbox)
     run_worker()
     second = refreshed(notification)
     assert second.status is NotificationStatus.RETRYING and "429" in second.last_error
     assert (second.next_attempt_at - second.updated_at).total_seconds() >= 1.9
-    time.sleep(2.2)
+    time_passes(monkeypatch, app, 2.2, outbox)
     run_worker()
     assert refreshed(notification).status is NotificationStatus.SENT
     assert len(notify_emulator.sent()) == 1
 
 
 def test_the_same_delivery_run_twice_at_once_sends_once(app, smtp_sink):
-    from backoffice.queue import job_queue
+    from jobs.notifications import deliver
 
-    notification = queue("invitation")
-    job_queue(app).enqueue("jobs.notifications.deliver", notification.id)  # delivered twice
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst"]
-    workers = [
-        subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment_for(app), stderr=subprocess.DEVNULL)
-        for _ in range(2)
-    ]
-    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    notification_id = queue("invitation").id
+    # The job delivered twice, to two workers that run it at the same moment, each with its own session.
+    assert sorted(race(app, [lambda: deliver(notification_id)] * 2), key=str) == [None, "sent"]
     assert len(smtp_sink.messages) == 1
-    assert refreshed(notification).attempts == 1
+    assert db.session.get(Notification, notification_id).attempts == 1
 
 
 def test_a_refused_address_stops_with_the_provider_reason_and_staff_can_resend(
@@ -274,7 +267,7 @@ def test_case_and_counsel_pages_link_to_their_messages(app, login_as):
 
 
 def test_a_wrong_notify_key_is_refused_by_the_jwt_check_and_retried_once_fixed(
-    app, notify_emulator, run_worker
+    app, notify_emulator, run_worker, monkeypatch
 ):
     app.config["EMAIL_PROVIDER"] = "notify"
     right_key = app.config["NOTIFY_API_KEY"]
@@ -286,7 +279,7 @@ def test_a_wrong_notify_key_is_refused_by_the_jwt_check_and_retried_once_fixed(
     assert "403" in waiting.last_error and "Invalid token" in waiting.last_error
     assert notify_emulator.sent() == []
     app.config["NOTIFY_API_KEY"] = right_key
-    time.sleep(2.2)
+    time_passes(monkeypatch, app, 2.2, outbox)
     run_worker()
     assert refreshed(notification).status is NotificationStatus.SENT
 
@@ -309,7 +302,7 @@ def test_a_message_that_cannot_be_rendered_fails_plainly_and_stays_readable(
     assert page.status_code == 200 and "cannot be rendered" in page.get_data(as_text=True)
 
 
-def test_a_resent_message_gets_a_fresh_series_of_attempts(app, smtp_sink, run_worker):
+def test_a_resent_message_gets_a_fresh_series_of_attempts(app, smtp_sink, run_worker, monkeypatch):
     from backoffice.workflows.notifications import resend
     from tests.factories import create_staff
 
@@ -325,7 +318,7 @@ def test_a_resent_message_gets_a_fresh_series_of_attempts(app, smtp_sink, run_wo
     again = refreshed(notification)
     assert again.status is NotificationStatus.RETRYING and again.attempts == 1
     smtp_sink.start()
-    time.sleep(2.2)
+    time_passes(monkeypatch, app, 2.2, outbox)
     run_worker()
     assert refreshed(notification).status is NotificationStatus.SENT and len(smtp_sink.messages) == 1
 

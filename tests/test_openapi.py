@@ -1,16 +1,19 @@
 """The OpenAPI document at /api/v1/openapi.json stays true: every route is in it, and real answers match it."""
 
-import io
-
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.factories import create_filer, create_portal_client, pdf_bytes
+from tests.factories import create_filer, create_portal_client
+from tests.helpers import submit_through_api
 
 
 @pytest.fixture
-def api(app):
-    token = create_portal_client("My Case portal")
+def token(app) -> str:
+    return create_portal_client("My Case portal")
+
+
+@pytest.fixture
+def api(app, token):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     document = client.get("/api/v1/openapi.json", headers=headers).get_json()
@@ -46,21 +49,10 @@ def test_the_document_is_valid_openapi_3_1_with_bearer_security(api):
         Draft202012Validator.check_schema(schema)
 
 
-def test_real_answers_match_the_document(app, api, run_worker):
+def test_real_answers_match_the_document(app, api, token, run_worker):
     client, headers, document = api
     filer = create_filer("western", "RPD")
-    created = client.post(
-        "/api/v1/submissions",
-        data={
-            "portal_account_id": filer.public_id,
-            "case_file_number": filer.case.file_number,
-            "document_kind": "written_submission",
-            "subject": "Change of address",
-            "attachments": [(io.BytesIO(pdf_bytes()), "letter.pdf")],
-        },
-        headers=headers,
-        content_type="multipart/form-data",
-    )
+    created = submit_through_api(client, token, filer)
     assert created.status_code == 201
     conforms(document, "Submission", created.get_json())
     run_worker()

@@ -17,21 +17,11 @@ from backoffice.models.types import utcnow
 from backoffice.workflows import decisions
 from backoffice.workflows.bulk_decisions import MAX_BATCH
 from backoffice.workflows.saved_filters import MAX_PER_QUEUE
-from tests.conftest import csrf_token_from
-from tests.factories import create_staff
-from tests.test_decisions import with_registry
-from tests.test_queues import add_results, count_statements, rows_of
+from tests.factories import create_staff, with_registry
+from tests.helpers import add_results, count_statements, one_of_many_queued, post_and_follow, rows_of
 
 QUEUE = "/admin/registry_queue/"
 DIVISION_QUEUE = "/admin/division_queue/"
-
-
-def token_of(client) -> str:
-    return csrf_token_from(client.get("/admin/").get_data(as_text=True))
-
-
-def post(client, url: str, follow: bool = True, **data):
-    return client.post(url, data={"csrf_token": token_of(client), **data}, follow_redirects=follow)
 
 
 def saved_links(html: str) -> list[str]:
@@ -74,7 +64,7 @@ def test_a_clerk_saves_the_current_filter_and_applies_it_in_one_click(app, login
 
     filtered = f"{QUEUE}?kind=&failed=1&holder=nobody&q=++{late_failed.case.file_number}++&junk=1"
     assert 'data-testid="save-filter"' in clerk.get(filtered).get_data(as_text=True)
-    page = post(
+    page = post_and_follow(
         clerk,
         f"{QUEUE}filters/save/?failed=1&holder=nobody&q=+{late_failed.case.file_number}+&junk=1",
         name="  Failed   mine ",
@@ -103,8 +93,10 @@ def test_a_clerk_saves_the_current_filter_and_applies_it_in_one_click(app, login
 
 def test_saving_a_name_again_replaces_that_filter_and_says_so(app, login_as):
     clerk = login_as("clerk", "western")
-    post(clerk, f"{QUEUE}filters/save/?failed=1", name="Mine")
-    page = post(clerk, f"{QUEUE}filters/save/?late=1&holder=me", name="Mine").get_data(as_text=True)
+    post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="Mine")
+    page = post_and_follow(clerk, f"{QUEUE}filters/save/?late=1&holder=me", name="Mine").get_data(
+        as_text=True
+    )
     assert "Your filter “Mine” now keeps the current filter instead." in page
     assert saved_links(page) == ["Mine"]
     assert saved_filter("Mine").query == "late=1&holder=me"
@@ -116,10 +108,10 @@ def test_saving_a_name_again_replaces_that_filter_and_says_so(app, login_as):
 
 def test_a_user_deletes_their_saved_filter(app, login_as):
     clerk = login_as("clerk", "western")
-    post(clerk, f"{QUEUE}filters/save/?failed=1", name="Failed")
-    post(clerk, f"{QUEUE}filters/save/?late=1", name="Late")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="Failed")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?late=1", name="Late")
     saved_id = saved_filter("Failed").id
-    page = post(clerk, f"{QUEUE}filters/delete/?late=1", id=saved_id).get_data(as_text=True)
+    page = post_and_follow(clerk, f"{QUEUE}filters/delete/?late=1", id=saved_id).get_data(as_text=True)
     assert "Your filter “Failed” is deleted." in page
     assert saved_links(page) == ["Late"]
     assert saved_filter("Failed") is None
@@ -129,13 +121,13 @@ def test_a_user_deletes_their_saved_filter(app, login_as):
 
 def test_saved_filters_are_each_users_own_and_each_queues_own(app, login_as):
     clerk = login_as("clerk", "western")
-    post(clerk, f"{QUEUE}filters/save/?failed=1", name="Mine only")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="Mine only")
     saved = saved_filter("Mine only")
     colleague = login_as("clerk", "western")
 
     assert "Mine only" not in colleague.get(QUEUE).get_data(as_text=True)
     assert colleague.get(f"{QUEUE}filters/apply/?id={saved.id}").status_code == 404
-    assert post(colleague, f"{QUEUE}filters/delete/", id=saved.id).status_code == 404
+    assert post_and_follow(colleague, f"{QUEUE}filters/delete/", id=saved.id).status_code == 404
     assert saved_filter("Mine only") is not None
     refusals = events("permission.refused")
     assert [event.after["reason"] for event in refusals] == ["not_owner", "not_owner"]
@@ -145,7 +137,7 @@ def test_saved_filters_are_each_users_own_and_each_queues_own(app, login_as):
     )
 
     supervisor = login_as("supervisor", "western")
-    post(supervisor, f"{QUEUE}filters/save/?late=1", name="Registry late")
+    post_and_follow(supervisor, f"{QUEUE}filters/save/?late=1", name="Registry late")
     registry_filter = saved_filter("Registry late")
     assert "Registry late" in supervisor.get(QUEUE).get_data(as_text=True)
     assert "Registry late" not in supervisor.get(DIVISION_QUEUE).get_data(as_text=True)
@@ -164,27 +156,35 @@ def test_bad_names_and_empty_filters_are_refused_with_a_clear_message(app, login
         "tab\x7fbed": "A filter&#39;s name cannot hold control characters.",  # NUL is refused at the edge
     }
     for name, message in refusals.items():
-        assert message in post(clerk, f"{QUEUE}filters/save/?failed=1", name=name).get_data(as_text=True)
-    nothing = post(clerk, f"{QUEUE}filters/save/?junk=1", name="Everything").get_data(as_text=True)
+        assert message in post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name=name).get_data(
+            as_text=True
+        )
+    nothing = post_and_follow(clerk, f"{QUEUE}filters/save/?junk=1", name="Everything").get_data(as_text=True)
     assert "Choose a filter first: the whole queue needs no saved filter." in nothing
     assert db.session.scalar(select(func.count()).select_from(SavedFilter)) == 0
 
-    assert "is saved" in post(clerk, f"{QUEUE}filters/save/?failed=1", name="y" * 80).get_data(as_text=True)
-    marked_up = post(clerk, f"{QUEUE}filters/save/?late=1", name="<i>Late</i>").get_data(as_text=True)
+    assert "is saved" in post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="y" * 80).get_data(
+        as_text=True
+    )
+    marked_up = post_and_follow(clerk, f"{QUEUE}filters/save/?late=1", name="<i>Late</i>").get_data(
+        as_text=True
+    )
     assert "&lt;i&gt;Late&lt;/i&gt;" in marked_up and "<i>Late</i>" not in marked_up
     for number in range(2, MAX_PER_QUEUE):
-        post(clerk, f"{QUEUE}filters/save/?older_than={number}", name=f"Older than {number}")
-    too_many = post(clerk, f"{QUEUE}filters/save/?late=1", name="One more").get_data(as_text=True)
+        post_and_follow(clerk, f"{QUEUE}filters/save/?older_than={number}", name=f"Older than {number}")
+    too_many = post_and_follow(clerk, f"{QUEUE}filters/save/?late=1", name="One more").get_data(as_text=True)
     assert "You have 20 saved filters in this queue, the most allowed: delete one first." in too_many
     assert db.session.scalar(select(func.count()).select_from(SavedFilter)) == MAX_PER_QUEUE
-    replaced = post(clerk, f"{QUEUE}filters/save/?late=1", name="Older than 3").get_data(as_text=True)
+    replaced = post_and_follow(clerk, f"{QUEUE}filters/save/?late=1", name="Older than 3").get_data(
+        as_text=True
+    )
     assert "now keeps the current filter instead" in replaced
 
 
 def test_saving_and_deleting_a_filter_need_the_csrf_token(app, login_as):
     clerk = login_as("clerk", "western")
     assert clerk.post(f"{QUEUE}filters/save/?failed=1", data={"name": "No token"}).status_code == 400
-    post(clerk, f"{QUEUE}filters/save/?failed=1", name="Kept")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="Kept")
     saved = saved_filter("Kept")
     assert clerk.post(f"{QUEUE}filters/delete/", data={"id": saved.id}).status_code == 400
     assert saved_filter("Kept") is not None and saved_filter("No token") is None
@@ -210,7 +210,9 @@ def test_only_clean_rows_can_be_selected_and_the_confirmation_lists_exactly_the_
     assert "Accept selected" in page
     assert "Accept selected" not in login_as("supervisor", "western").get(QUEUE).get_data(as_text=True)
 
-    confirm = post(clerk, f"{QUEUE}bulk/confirm/?failed=&late=1", id=[third.id, first.id, failed.id])
+    confirm = post_and_follow(
+        clerk, f"{QUEUE}bulk/confirm/?failed=&late=1", id=[third.id, first.id, failed.id]
+    )
     html = confirm.get_data(as_text=True)
     assert confirm.status_code == 200
     assert listed(html, "bulk-row") == [first.id, third.id]
@@ -235,7 +237,7 @@ def test_confirming_accepts_each_to_the_division_with_its_decision_and_audit_eve
     clerk = login_as("clerk", "western")
     ids = [submission.id for submission in selected]
 
-    page = post(clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
+    page = post_and_follow(clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
     assert "3 submissions accepted." in page
     assert listed(page, "accepted-item") == ids and listed(page, "left-out-item") == []
     db.session.expire_all()
@@ -273,7 +275,7 @@ def test_a_submission_refused_at_confirmation_leaves_the_others_accepted(app, lo
     add_results(failed_since, failures=1, warnings=0)
 
     ids = [clean.id, taken.id, failed_since.id, elsewhere.id, decided.id, last.id, 999999]
-    page = post(clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
+    page = post_and_follow(clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
     assert "2 submissions accepted." in page and "5 submissions not accepted" in page
     assert listed(page, "accepted-item") == [clean.id, last.id]
     assert sorted(listed(page, "left-out-item")) == sorted(
@@ -305,13 +307,13 @@ def test_a_clerk_of_another_office_accepts_nothing(app, login_as):
     central_clerk = login_as("clerk", "central")
     ids = [submission.id for submission in western]
 
-    confirm = post(central_clerk, f"{QUEUE}bulk/confirm/", id=ids).get_data(as_text=True)
+    confirm = post_and_follow(central_clerk, f"{QUEUE}bulk/confirm/", id=ids).get_data(as_text=True)
     assert (
         listed(confirm, "bulk-row") == []
         and "None of the selected submissions can be accepted together." in confirm
     )
     assert western[0].case.file_number not in confirm
-    page = post(central_clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
+    page = post_and_follow(central_clerk, f"{QUEUE}bulk/accept/", id=ids).get_data(as_text=True)
     assert "0 submissions accepted." in page
     db.session.expire_all()
     assert all(db.session.get(Submission, i).status is SubmissionStatus.WITH_REGISTRY for i in ids)
@@ -328,7 +330,7 @@ def test_supervisors_and_division_members_are_refused_the_registry_queues_bulk_r
         login_as("admin", "western"),
     ):
         for step in ("confirm", "accept"):
-            assert post(client, f"{QUEUE}bulk/{step}/", id=submission.id).status_code == 403
+            assert post_and_follow(client, f"{QUEUE}bulk/{step}/", id=submission.id).status_code == 403
     assert (
         login_as("clerk", "western").post(f"{QUEUE}bulk/accept/", data={"id": submission.id}).status_code
         == 400
@@ -348,9 +350,9 @@ def test_a_division_member_accepts_several_of_their_division_and_counsel_are_tol
     member = login_as("division_member", "western", "RPD")
     assert selectable(member.get(DIVISION_QUEUE).get_data(as_text=True)) == [mine.id]
 
-    confirm = post(member, f"{DIVISION_QUEUE}bulk/confirm/", id=[mine.id]).get_data(as_text=True)
+    confirm = post_and_follow(member, f"{DIVISION_QUEUE}bulk/confirm/", id=[mine.id]).get_data(as_text=True)
     assert "Each submission below is accepted by the division, and counsel is told." in confirm
-    page = post(member, f"{DIVISION_QUEUE}bulk/accept/", id=[mine.id, other_division.id]).get_data(
+    page = post_and_follow(member, f"{DIVISION_QUEUE}bulk/accept/", id=[mine.id, other_division.id]).get_data(
         as_text=True
     )
     assert "1 submission accepted." in page
@@ -359,16 +361,19 @@ def test_a_division_member_accepts_several_of_their_division_and_counsel_are_tol
     assert db.session.get(Submission, other_division.id).status is SubmissionStatus.WITH_DIVISION
     notice = db.session.scalar(select(Notification).where(Notification.template == "division_decision"))
     assert notice.values["accepted"] is True and notice.case_id == mine.case_id
-    assert post(login_as("clerk", "western"), f"{DIVISION_QUEUE}bulk/accept/", id=mine.id).status_code == 403
+    assert (
+        post_and_follow(login_as("clerk", "western"), f"{DIVISION_QUEUE}bulk/accept/", id=mine.id).status_code
+        == 403
+    )
 
 
 def test_an_empty_selection_or_more_than_fifty_at_once_is_refused_whole(app, login_as):
     submission = with_registry()
     clerk = login_as("clerk", "western")
-    empty = post(clerk, f"{QUEUE}bulk/confirm/?failed=1").get_data(as_text=True)
+    empty = post_and_follow(clerk, f"{QUEUE}bulk/confirm/?failed=1").get_data(as_text=True)
     assert "Select at least one submission to accept." in empty
     too_many = [submission.id] + list(range(1_000_000, 1_000_000 + MAX_BATCH))
-    page = post(clerk, f"{QUEUE}bulk/accept/", id=too_many).get_data(as_text=True)
+    page = post_and_follow(clerk, f"{QUEUE}bulk/accept/", id=too_many).get_data(as_text=True)
     assert "Select at most 50 submissions at a time." in page
     assert rows_of(page) == [submission.id]  # back on the queue
     db.session.expire_all()
@@ -378,14 +383,10 @@ def test_an_empty_selection_or_more_than_fifty_at_once_is_refused_whole(app, log
 def test_the_statements_for_the_queue_page_are_as_many_with_three_rows_as_with_fifty(app, login_as):
     clerk = login_as("clerk", "western")
     holder = create_staff("clerk", "western")
-    post(clerk, f"{QUEUE}filters/save/?failed=1", name="Failed")
-    post(clerk, f"{QUEUE}filters/save/?late=1", name="Late")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?failed=1", name="Failed")
+    post_and_follow(clerk, f"{QUEUE}filters/save/?late=1", name="Late")
     for number in range(50):
-        submission = with_registry()
-        add_results(submission, failures=number % 2, warnings=1)
-        if number % 3 == 0:
-            decisions.claim(submission.id, holder)
-            db.session.commit()
+        submission = one_of_many_queued(number, holder)
         if number % 7 == 0:
             on_hold(submission)
         if number == 2:

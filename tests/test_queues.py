@@ -3,45 +3,28 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
     CheckOutcome,
-    CheckResultRecord,
     Notification,
     Submission,
     SubmissionStatus,
 )
 from backoffice.workflows import decisions, submissions
-from tests.conftest import csrf_token_from
-from tests.factories import create_filer, create_staff, create_submission, pdf_bytes
-from tests.test_decisions import with_registry
+from tests.factories import create_filer, create_staff, create_submission, pdf_bytes, with_registry
+from tests.helpers import (
+    add_results,
+    count_statements,
+    csrf_token_from,
+    one_of_many_queued,
+    post_and_follow,
+    rows_of,
+)
 
 QUEUE = "/admin/registry_queue/"
-
-
-def rows_of(html: str) -> list[int]:
-    return [int(found) for found in re.findall(r'data-testid="queue-row" data-submission="(\d+)"', html)]
-
-
-def add_results(submission: Submission, failures: int, warnings: int) -> None:
-    outcomes = [CheckOutcome.FAILURE] * failures + [CheckOutcome.WARNING] * warnings + [CheckOutcome.PASS]
-    for outcome in outcomes:
-        db.session.add(
-            CheckResultRecord(
-                submission_id=submission.id, code="test", outcome=outcome, message_en="m", message_fr="m"
-            )
-        )
-    # What screening keeps on the submission when it ends.
-    submission.failed_checks, submission.warning_checks = failures, warnings
-    db.session.commit()
-
-
-def post(client, url: str, **data):
-    token = csrf_token_from(client.get("/admin/").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=True)
 
 
 def test_the_registry_queue_lists_the_offices_screened_submissions_oldest_first_with_their_counts(
@@ -92,29 +75,11 @@ def test_a_division_member_is_refused_the_registry_queue_and_a_clerk_the_divisio
     assert len(refusals) == 3
 
 
-def count_statements(client, url: str) -> int:
-    statements = []
-
-    def counted(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", counted)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", counted)
-    return len(statements)
-
-
 def test_the_number_of_statements_for_the_queue_does_not_grow_with_its_rows(app, login_as):
     clerk = login_as("clerk", "western")
     holder = create_staff("clerk", "western")
     for number in range(40):
-        submission = with_registry()
-        add_results(submission, failures=number % 2, warnings=1)
-        if number % 3 == 0:
-            decisions.claim(submission.id, holder)
-            db.session.commit()
+        one_of_many_queued(number, holder)
         if number == 4:
             with_five = count_statements(clerk, QUEUE)
     with_forty = count_statements(clerk, QUEUE)
@@ -127,20 +92,20 @@ def test_a_claim_is_refused_to_a_second_clerk_and_next_claims_the_oldest_unclaim
     clerk = login_as("clerk", "western")
     other = login_as("clerk", "western")
 
-    page = post(clerk, f"{QUEUE}claim/", id=second.id)
+    page = post_and_follow(clerk, f"{QUEUE}claim/", id=second.id)
     assert f"/admin/submission/details/?id={second.id}" in page.request.url
     assert "You hold this submission now." in page.get_data(as_text=True)
-    refused = post(other, f"{QUEUE}claim/", id=second.id).get_data(as_text=True)
+    refused = post_and_follow(other, f"{QUEUE}claim/", id=second.id).get_data(as_text=True)
     assert f"{clerk.user.full_name} is working on this submission." in refused
     db.session.expire_all()
     assert db.session.get(Submission, second.id).claimed_by_id == clerk.user.id
 
-    opened = post(other, f"{QUEUE}next/")
+    opened = post_and_follow(other, f"{QUEUE}next/")
     assert f"/admin/submission/details/?id={first.id}" in opened.request.url
     db.session.expire_all()
     assert db.session.get(Submission, first.id).claimed_by_id == other.user.id
 
-    released = post(clerk, f"{QUEUE}release/", id=second.id).get_data(as_text=True)
+    released = post_and_follow(clerk, f"{QUEUE}release/", id=second.id).get_data(as_text=True)
     assert "The submission is back in the queue." in released
     db.session.expire_all()
     assert db.session.get(Submission, second.id).claimed_by_id is None
@@ -148,14 +113,16 @@ def test_a_claim_is_refused_to_a_second_clerk_and_next_claims_the_oldest_unclaim
 
 def test_a_clerk_out_of_scope_cannot_claim_and_a_supervisor_cannot_claim(app, login_as):
     western = with_registry("western")
-    assert post(login_as("clerk", "central"), f"{QUEUE}claim/", id=western.id).status_code == 404
-    assert post(login_as("supervisor", "western"), f"{QUEUE}claim/", id=western.id).status_code == 403
+    assert post_and_follow(login_as("clerk", "central"), f"{QUEUE}claim/", id=western.id).status_code == 404
+    assert (
+        post_and_follow(login_as("supervisor", "western"), f"{QUEUE}claim/", id=western.id).status_code == 403
+    )
 
 
 def test_a_rejection_with_two_reasons_and_a_note_from_the_submission_page_tells_counsel(app, login_as):
     submission = with_registry()
     clerk = login_as("clerk", "western")
-    post(clerk, f"{QUEUE}claim/", id=submission.id)
+    post_and_follow(clerk, f"{QUEUE}claim/", id=submission.id)
     details = clerk.get(f"/admin/submission/details/?id={submission.id}").get_data(as_text=True)
     assert 'value="R-PAGES"' in details and "RPD Rules, rule 31" in details
     assert "D-LATE" not in details  # the division's reasons are not registry's
@@ -182,8 +149,10 @@ def test_a_rejection_with_two_reasons_and_a_note_from_the_submission_page_tells_
 def test_accepted_to_the_division_it_reaches_the_division_queue_of_that_office(app, login_as):
     submission = with_registry("western", "RPD")
     clerk = login_as("clerk", "western")
-    post(clerk, f"{QUEUE}claim/", id=submission.id)
-    page = post(clerk, f"{QUEUE}decide/", id=submission.id, decision="accept").get_data(as_text=True)
+    post_and_follow(clerk, f"{QUEUE}claim/", id=submission.id)
+    page = post_and_follow(clerk, f"{QUEUE}decide/", id=submission.id, decision="accept").get_data(
+        as_text=True
+    )
     assert "The submission is accepted." in page
     db.session.expire_all()
     assert db.session.get(Submission, submission.id).status is SubmissionStatus.WITH_DIVISION
@@ -198,10 +167,10 @@ def test_accepted_to_the_division_it_reaches_the_division_queue_of_that_office(a
     )
     member = login_as("division_member", "western", "RPD")
     assert rows_of(member.get("/admin/division_queue/").get_data(as_text=True)) == [submission.id]
-    post(member, "/admin/division_queue/claim/", id=submission.id)
+    post_and_follow(member, "/admin/division_queue/claim/", id=submission.id)
     details = member.get(f"/admin/submission/details/?id={submission.id}").get_data(as_text=True)
     assert "D-LATE" in details and ">Accept<" in details
-    post(member, "/admin/division_queue/decide/", id=submission.id, decision="accept")
+    post_and_follow(member, "/admin/division_queue/decide/", id=submission.id, decision="accept")
     db.session.expire_all()
     assert db.session.get(Submission, submission.id).status is SubmissionStatus.ACCEPTED
     notice = db.session.scalar(select(Notification).where(Notification.template == "division_decision"))

@@ -24,8 +24,8 @@ from backoffice.models import AuditEvent, CheckResultRecord, Notification, Notif
 from backoffice.models import SubmissionStatus as Status
 from backoffice.queue import job_queue
 from backoffice.workflows import submissions
-from tests.conftest import PROJECT_ROOT, environment_for
 from tests.factories import create_filer, create_submission
+from tests.helpers import PROJECT_ROOT, environment_for
 
 DEADLINE_SECONDS = 120  # what the product promises after a restart; the outcome is asserted, not the time
 

@@ -1,7 +1,6 @@
 """The registration workflow: eligibility, invitations with the form, Webex meetings through the emulator,
 the identity check, holds, and the reminders."""
 
-import time
 from datetime import datetime, timedelta
 from io import BytesIO
 
@@ -18,6 +17,7 @@ from backoffice.models import (
     Notification,
     Registration,
     RegistrationStatus,
+    StaffUser,
     VerificationMeeting,
 )
 from backoffice.models.types import utcnow
@@ -154,6 +154,17 @@ def in_three_days() -> datetime:
     return (datetime.now() + timedelta(days=3)).replace(microsecond=0)
 
 
+def meeting_webex_gave_up_on(app, webex_emulator) -> tuple[Registration, StaffUser, VerificationMeeting]:
+    """A registration whose meeting Webex refused on every attempt: the record, its clerk and the meeting."""
+    record, clerk = form_received()
+    meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
+    db.session.commit()
+    webex_emulator.fail_next(503, times=10)
+    for _ in range(app.config["WEBEX_MAX_ATTEMPTS"]):
+        meetings.sync_meeting(meeting.id)
+    return record, clerk, meeting
+
+
 def test_a_meeting_is_made_in_webex_with_counsel_invited(app, webex_emulator):
     record, clerk = form_received()
     meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
@@ -193,12 +204,7 @@ def test_webex_down_for_the_first_attempts_still_ends_with_a_meeting(app, webex_
 
 
 def test_webex_down_for_good_flags_the_registration_and_a_link_can_be_entered_by_hand(app, webex_emulator):
-    record, clerk = form_received()
-    meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
-    db.session.commit()
-    webex_emulator.fail_next(503, times=10)
-    for _ in range(app.config["WEBEX_MAX_ATTEMPTS"]):
-        meetings.sync_meeting(meeting.id)
+    record, clerk, meeting = meeting_webex_gave_up_on(app, webex_emulator)
     assert meeting.status is MeetingStatus.FAILED
     assert "Webex" in record.flag
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/by-hand", "2634 000 1111", clerk)
@@ -326,12 +332,7 @@ def test_a_meeting_not_yet_made_is_never_made_for_a_registration_put_on_hold(app
 
 
 def test_a_meeting_webex_gave_up_on_is_not_tried_again_behind_the_clerk(app, webex_emulator):
-    record, clerk = form_received()
-    meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
-    db.session.commit()
-    webex_emulator.fail_next(503, times=10)
-    for _ in range(app.config["WEBEX_MAX_ATTEMPTS"]):
-        meetings.sync_meeting(meeting.id)
+    record, clerk, meeting = meeting_webex_gave_up_on(app, webex_emulator)
     assert meeting.pending_change is None
     assert meetings.requeue_stalled_meetings(utcnow() + timedelta(hours=1)) == []
     meetings.cancel_meeting(record, clerk)
@@ -358,18 +359,21 @@ def test_a_meeting_cancelled_while_webex_is_making_it_is_removed_and_counsel_not
     meeting = meetings.schedule_meeting(record, in_three_days(), clerk)
     db.session.commit()
     registration_id, clerk_id, meeting_id = record.id, clerk.id, meeting.id
-    webex_emulator.delay_next(1.0)
+    webex_emulator.hold_next()  # Webex is making the meeting until the clerk has cancelled it
 
     def clerk_cancels_meanwhile():
-        with app.app_context():
-            time.sleep(0.3)
-            from backoffice.models import StaffUser
+        from backoffice.models import StaffUser
 
-            meetings.cancel_meeting(
-                db.session.get(Registration, registration_id), db.session.get(StaffUser, clerk_id)
-            )
-            db.session.commit()
-            db.session.remove()
+        webex_emulator.wait_until_held()
+        try:
+            with app.app_context():
+                meetings.cancel_meeting(
+                    db.session.get(Registration, registration_id), db.session.get(StaffUser, clerk_id)
+                )
+                db.session.commit()
+                db.session.remove()
+        finally:
+            webex_emulator.release()
 
     cancelling = threading.Thread(target=clerk_cancels_meanwhile)
     cancelling.start()

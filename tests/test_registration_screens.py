@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
-import pikepdf
 import pytest
 from sqlalchemy import func, select
 
@@ -24,6 +23,7 @@ from backoffice.models import (
     Registration,
     RegistrationStatus,
     StaffUser,
+    VerificationMeeting,
 )
 from backoffice.models.types import utcnow
 from backoffice.queue import job_queue
@@ -32,9 +32,8 @@ from backoffice.workflows.registration import meetings
 from backoffice.workflows.registration.machine import start_registration
 from backoffice.workflows.registration.meetings import record_identity
 from backoffice.workflows.registration.returned_form import record_form
-from tests.conftest import csrf_token_from
 from tests.factories import create_case, create_counsel, create_portal_client, make_counsel_of_record
-from tests.test_submission_screens import page_of, text_of
+from tests.helpers import csrf_token_from, fill_in, flattened, page_of, switch_to_french, text_of
 
 CODE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 RETURNED = {
@@ -122,28 +121,6 @@ def arranged(clerk: StaffUser, office: str = "western") -> Registration:
     )
     db.session.commit()
     return registration
-
-
-def fill_in(form: bytes, values: dict[str, str]) -> bytes:
-    """Type values into the registration form as a PDF viewer saves them (text fields only)."""
-    with pikepdf.open(io.BytesIO(form)) as pdf:
-        for field in pdf.Root.AcroForm.Fields:
-            name = str(field.T)
-            if name in values and field.FT == pikepdf.Name.Tx:
-                field.V = pikepdf.String(values[name])
-        pdf.Root.AcroForm.NeedAppearances = True
-        output = io.BytesIO()
-        pdf.save(output)
-    return output.getvalue()
-
-
-def flattened(data: bytes) -> bytes:
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        pdf.generate_appearance_streams()
-        pdf.flatten_annotations("all")
-        output = io.BytesIO()
-        pdf.save(output)
-    return output.getvalue()
 
 
 def upload(client, registration: Registration, pdf: bytes):
@@ -602,16 +579,24 @@ def sync_until_settled(meeting_id: int, tries: int = 10) -> MeetingStatus:
     return status
 
 
+def scheduled_while_webex_is_down(
+    clerk, webex_emulator, run_worker, failures: int
+) -> tuple[Registration, VerificationMeeting]:
+    """A meeting asked for on the page while Webex answers 503 to the next `failures` requests, after the
+    worker's first attempt: the registration and its meeting."""
+    registration = with_form(clerk.user)
+    webex_emulator.fail_next(503, times=failures)
+    act(clerk, registration, "schedule", starts_at=local_input(datetime.now() + timedelta(days=3)))
+    run_worker()
+    [meeting] = refreshed(registration).meetings
+    return registration, meeting
+
+
 def test_webex_down_for_the_first_attempts_still_ends_with_a_scheduled_meeting(
     app, login_as, run_worker, webex_emulator
 ):
     clerk = login_as("clerk", "western")
-    registration = with_form(clerk.user)
-    webex_emulator.fail_next(503, times=2)
-
-    act(clerk, registration, "schedule", starts_at=local_input(datetime.now() + timedelta(days=3)))
-    run_worker()
-    [meeting] = refreshed(registration).meetings
+    registration, meeting = scheduled_while_webex_is_down(clerk, webex_emulator, run_worker, failures=2)
     assert meeting.attempts >= 1 and "503" in meeting.last_error
 
     assert sync_until_settled(meeting.id) is MeetingStatus.SCHEDULED
@@ -626,12 +611,7 @@ def test_webex_down_for_good_flags_the_registration_and_a_link_entered_by_hand_c
     app, login_as, run_worker, webex_emulator
 ):
     clerk = login_as("clerk", "western")
-    registration = with_form(clerk.user)
-    webex_emulator.fail_next(503, times=20)
-
-    act(clerk, registration, "schedule", starts_at=local_input(datetime.now() + timedelta(days=3)))
-    run_worker()
-    [meeting] = refreshed(registration).meetings
+    registration, meeting = scheduled_while_webex_is_down(clerk, webex_emulator, run_worker, failures=20)
     assert sync_until_settled(meeting.id) is MeetingStatus.FAILED
     assert refreshed(meeting).attempts == app.config["WEBEX_MAX_ATTEMPTS"]
     assert webex_emulator.meetings == {}
@@ -1020,7 +1000,6 @@ def test_identity_verified_without_the_kind_of_photo_id_is_refused(login_as):
 
 
 def test_the_registration_screens_open_in_french(login_as):
-    from tests.test_submission_screens import switch_to_french
 
     clerk = login_as("clerk", "western")
     registration = scheduled(clerk.user)

@@ -14,7 +14,6 @@ from backoffice.models import AuditEvent, CaseStatus, Counsel, InvitationChannel
 from backoffice.workflows.access import may_open
 from backoffice.workflows.case_import import REQUIRED_COLUMNS, start_case_import
 from backoffice.workflows.registration.machine import start_registration
-from tests.conftest import csrf_token_from, model_views
 from tests.factories import (
     create_case,
     create_counsel,
@@ -23,6 +22,7 @@ from tests.factories import (
     create_submission,
     make_counsel_of_record,
 )
+from tests.helpers import csrf_token_from, model_views
 
 
 def exported_file_numbers(client) -> set[str]:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, Office, Role, StaffUser
-from tests.conftest import csrf_token_from, sign_in
+from tests.helpers import csrf_token_from, sign_in
 
 
 def form_for(client, url: str, **fields) -> dict:

@@ -12,6 +12,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, Notification, Submission, SubmissionStatus, Timeliness
 from backoffice.workflows import submissions
 from tests.factories import create_case, create_counsel, create_filer, create_portal_client, pdf_bytes
+from tests.helpers import fix_clock, submission_fields, submit_through_api
 
 MB = 1024 * 1024
 
@@ -24,29 +25,6 @@ def token(app) -> str:
 @pytest.fixture
 def filer(app):
     return create_filer("western", "RPD")
-
-
-def fields_for(account, **changes) -> dict:
-    fields = {
-        "portal_account_id": account.public_id,
-        "case_file_number": account.case.file_number,
-        "document_kind": "written_submission",
-        "subject": "Change of address",
-    }
-    fields.update(changes)
-    return {name: value for name, value in fields.items() if value is not None}
-
-
-def submit(client, token, account, files=None, **changes):
-    data = fields_for(account, **changes)
-    files = files if files is not None else [("letter.pdf", pdf_bytes())]
-    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
-    return client.post(
-        "/api/v1/submissions",
-        data=data,
-        headers={"Authorization": f"Bearer {token}"},
-        content_type="multipart/form-data",
-    )
 
 
 def multipart(fields: dict, files: list[tuple[str, bytes]], boundary: str = "b0undary") -> bytes:
@@ -101,17 +79,13 @@ def assert_nothing_stored(app) -> None:
     assert db.session.scalar(select(func.count(Submission.id))) == 0
 
 
-def fix_clock(monkeypatch, instant: datetime) -> None:
-    monkeypatch.setattr(submissions, "now", lambda: instant)
-
-
 def test_a_submission_is_received_with_eastern_and_vancouver_times_of_the_worked_example(
     app, client, token, filer, monkeypatch
 ):
     fix_clock(monkeypatch, datetime(2021, 4, 2, 5, 0, tzinfo=UTC))  # 01:00 Eastern
     content = pdf_bytes(pages=2)
 
-    response = submit(client, token, filer, files=[("evidence.pdf", content)])
+    response = submit_through_api(client, token, filer, files=[("evidence.pdf", content)])
 
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
@@ -160,14 +134,14 @@ def test_received_times_are_right_across_daylight_saving_changes(
     client, token, filer, monkeypatch, instant, eastern, local
 ):
     fix_clock(monkeypatch, instant)
-    body = submit(client, token, filer).get_json()
+    body = submit_through_api(client, token, filer).get_json()
     assert (body["received_at"], body["received_at_local"]) == (eastern, local)
 
 
 def test_a_montreal_file_is_received_in_eastern_time_twice(client, token, monkeypatch):
     filer = create_filer("eastern", "RPD")
     fix_clock(monkeypatch, datetime(2021, 4, 2, 5, 0, tzinfo=UTC))
-    body = submit(client, token, filer).get_json()
+    body = submit_through_api(client, token, filer).get_json()
     assert body["received_at"] == body["received_at_local"] == "2021-04-02T01:00:00-04:00"
 
 
@@ -176,21 +150,21 @@ def test_a_disclosure_is_judged_on_time_by_the_rpd_rule_in_vancouver_time(client
     # Due 10 days before the hearing: by the end of 2 April, Vancouver time. 01:00 Eastern on 3 April is
     # still 22:00 on 2 April in Vancouver.
     fix_clock(monkeypatch, datetime(2021, 4, 3, 5, 0, tzinfo=UTC))
-    body = submit(client, token, filer, document_kind="disclosure").get_json()
+    body = submit_through_api(client, token, filer, document_kind="disclosure").get_json()
     assert body["timeliness"]["status"] == "on_time"
     assert body["timeliness"]["deadline"] == "2021-04-02"
     assert body["timeliness"]["rule"] == "RPD-DISCLOSURE"
     assert "34(3)" in body["timeliness"]["citation_en"]
 
     fix_clock(monkeypatch, datetime(2021, 4, 3, 7, 30, tzinfo=UTC))  # 00:30 on 3 April in Vancouver
-    late = submit(client, token, filer, document_kind="disclosure").get_json()
+    late = submit_through_api(client, token, filer, document_kind="disclosure").get_json()
     assert late["timeliness"]["status"] == "late"
 
 
 def test_a_disclosure_in_reply_has_five_days(client, token, monkeypatch):
     filer = create_filer("central", "RPD", next_hearing_on=date(2026, 12, 10))
     fix_clock(monkeypatch, datetime(2026, 12, 5, 16, 0, tzinfo=UTC))
-    body = submit(client, token, filer, document_kind="disclosure", purpose="reply").get_json()
+    body = submit_through_api(client, token, filer, document_kind="disclosure", purpose="reply").get_json()
     assert body["timeliness"] == {
         **body["timeliness"],
         "status": "on_time",
@@ -204,7 +178,7 @@ def test_iad_witness_information_is_due_thirty_days_before_the_hearing(client, t
         "central", "IAD", next_hearing_on=date(2026, 12, 31), appeal_filed_on=date(2026, 6, 1)
     )
     fix_clock(monkeypatch, datetime(2026, 12, 5, 16, 0, tzinfo=UTC))
-    body = submit(
+    body = submit_through_api(
         client,
         token,
         filer,
@@ -217,7 +191,7 @@ def test_iad_witness_information_is_due_thirty_days_before_the_hearing(client, t
 
 
 def test_a_case_without_a_hearing_date_has_no_deadline(client, token, filer):
-    body = submit(client, token, filer, document_kind="disclosure").get_json()
+    body = submit_through_api(client, token, filer, document_kind="disclosure").get_json()
     assert body["timeliness"]["status"] == Timeliness.NO_DEADLINE.value
 
 
@@ -226,8 +200,8 @@ SERVICE = json.dumps({"served_on": ["minister"], "method": "email", "served_at":
 
 def test_the_same_file_sent_twice_is_stored_once(app, client, token, filer):
     content = pdf_bytes()
-    assert submit(client, token, filer, files=[("a.pdf", content)]).status_code == 201
-    assert submit(client, token, filer, files=[("b.pdf", content)]).status_code == 201
+    assert submit_through_api(client, token, filer, files=[("a.pdf", content)]).status_code == 201
+    assert submit_through_api(client, token, filer, files=[("b.pdf", content)]).status_code == 201
     documents = [
         path for path in (Path(app.config["STORAGE_ROOT"]) / "documents").rglob("*") if path.is_file()
     ]
@@ -237,7 +211,7 @@ def test_the_same_file_sent_twice_is_stored_once(app, client, token, filer):
 
 def test_five_attachments_are_accepted_in_their_order(client, token, filer):
     files = [(f"part-{n}.pdf", pdf_bytes(text=f"Part {n}")) for n in range(1, 6)]
-    body = submit(client, token, filer, files=files).get_json()
+    body = submit_through_api(client, token, filer, files=files).get_json()
     assert [item["filename"] for item in body["attachments"]] == [name for name, _ in files]
 
 
@@ -245,25 +219,27 @@ def test_five_attachments_are_accepted_in_their_order(client, token, filer):
 
 
 def test_a_call_without_a_token_is_refused(app, client, filer):
-    response = client.post("/api/v1/submissions", data=fields_for(filer), content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/submissions", data=submission_fields(filer), content_type="multipart/form-data"
+    )
     assert_refused(response, 401, "unauthorized")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert_nothing_stored(app)
 
 
 def test_a_wrong_or_revoked_token_is_refused(app, client, token, filer):
-    assert_refused(submit(client, token + "x", filer), 401, "unauthorized")
-    assert_refused(submit(client, "Basic " + token, filer), 401, "unauthorized")
+    assert_refused(submit_through_api(client, token + "x", filer), 401, "unauthorized")
+    assert_refused(submit_through_api(client, "Basic " + token, filer), 401, "unauthorized")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["portal-clients", "revoke", "My Case portal"]).exit_code == 0
-    assert_refused(submit(client, token, filer), 401, "unauthorized")
+    assert_refused(submit_through_api(client, token, filer), 401, "unauthorized")
     assert_nothing_stored(app)
 
 
 def test_a_sixth_attachment_ends_the_request_before_it_is_read(app, client, token, filer):
     files = [(f"part-{n}.pdf", pdf_bytes()) for n in range(1, 7)]
     files[5] = ("sixth.pdf", pdf_bytes() + b"%" + b"x" * (2 * MB) + b"\n%%EOF\n")
-    response, stream = post_raw(client, token, multipart(fields_for(filer), files))
+    response, stream = post_raw(client, token, multipart(submission_fields(filer), files))
     assert_refused(response, 422, "too_many_attachments")
     assert stream.bytes_read < len(stream.getvalue()) - MB
     assert_nothing_stored(app)
@@ -271,13 +247,13 @@ def test_a_sixth_attachment_ends_the_request_before_it_is_read(app, client, toke
 
 def test_the_first_byte_over_50_mb_ends_the_request(app, client, token, filer):
     content = b"%PDF-1.7\n%" + b"0" * (50 * MB - 10) + b"\n%%EOF\n"  # 50 MB and a few bytes
-    response, _ = post_raw(client, token, multipart(fields_for(filer), [("big.pdf", content)]))
+    response, _ = post_raw(client, token, multipart(submission_fields(filer), [("big.pdf", content)]))
     body = assert_refused(response, 413, "attachment_too_large")
     assert body["details"] == {"filename": "big.pdf"}
     assert_nothing_stored(app)
 
     content = b"%PDF-1.7\n%" + b"0" * (60 * MB) + b"\n%%EOF\n"
-    response, stream = post_raw(client, token, multipart(fields_for(filer), [("bigger.pdf", content)]))
+    response, stream = post_raw(client, token, multipart(submission_fields(filer), [("bigger.pdf", content)]))
     assert_refused(response, 413, "attachment_too_large")
     assert stream.bytes_read < 51 * MB
     assert_nothing_stored(app)
@@ -287,7 +263,7 @@ def test_a_file_of_exactly_50_mb_is_accepted(app, client, token, filer):
     base = pdf_bytes()
     content = base + b"%" + b"0" * (50 * MB - len(base) - 8) + b"\n%%EOF\n"
     assert len(content) == 50 * MB
-    response, _ = post_raw(client, token, multipart(fields_for(filer), [("exact.pdf", content)]))
+    response, _ = post_raw(client, token, multipart(submission_fields(filer), [("exact.pdf", content)]))
     assert response.status_code == 201, response.get_data(as_text=True)
 
 
@@ -304,28 +280,36 @@ def test_a_file_of_exactly_50_mb_is_accepted(app, client, token, filer):
 def test_a_file_that_is_not_a_whole_pdf_is_refused_whatever_its_name(
     app, client, token, filer, filename, content
 ):
-    body = assert_refused(submit(client, token, filer, files=[(filename, content)]), 415, "not_pdf")
+    body = assert_refused(
+        submit_through_api(client, token, filer, files=[(filename, content)]), 415, "not_pdf"
+    )
     assert body["details"] == {"filename": filename}
     assert_nothing_stored(app)
 
 
 def test_a_bad_file_after_good_ones_leaves_nothing_behind(app, client, token, filer):
     files = [("good.pdf", pdf_bytes()), ("also-good.pdf", pdf_bytes(pages=2)), ("bad.pdf", b"GIF89a...")]
-    assert_refused(submit(client, token, filer, files=files), 415, "not_pdf")
+    assert_refused(submit_through_api(client, token, filer, files=files), 415, "not_pdf")
     assert_nothing_stored(app)
 
 
 def test_an_unknown_or_closed_case_is_refused(app, client, token, filer):
-    assert_refused(submit(client, token, filer, case_file_number="VB5-99999"), 422, "unknown_case")
+    assert_refused(
+        submit_through_api(client, token, filer, case_file_number="VB5-99999"), 422, "unknown_case"
+    )
     closed = create_case("western", "RPD", status="closed")
-    assert_refused(submit(client, token, filer, case_file_number=closed.file_number), 422, "unknown_case")
+    assert_refused(
+        submit_through_api(client, token, filer, case_file_number=closed.file_number), 422, "unknown_case"
+    )
     assert_nothing_stored(app)
 
 
 def test_counsel_not_of_record_is_refused(app, client, token, filer):
     other_case = create_case("western", "RPD")
     body = assert_refused(
-        submit(client, token, filer, case_file_number=other_case.file_number), 422, "not_counsel_of_record"
+        submit_through_api(client, token, filer, case_file_number=other_case.file_number),
+        422,
+        "not_counsel_of_record",
     )
     assert other_case.file_number in body["message_fr"]
     assert_nothing_stored(app)
@@ -333,36 +317,42 @@ def test_counsel_not_of_record_is_refused(app, client, token, filer):
 
 def test_an_appeal_division_case_without_an_appeal_filed_is_refused(app, client, token):
     filer = create_filer("central", "RAD")
-    assert_refused(submit(client, token, filer), 422, "no_appeal_filed")
+    assert_refused(submit_through_api(client, token, filer), 422, "no_appeal_filed")
     assert_nothing_stored(app)
 
 
 def test_a_notice_of_appeal_is_refused(app, client, token, filer):
     body = assert_refused(
-        submit(client, token, filer, document_kind="notice_of_appeal"), 422, "notice_of_appeal_not_accepted"
+        submit_through_api(client, token, filer, document_kind="notice_of_appeal"),
+        422,
+        "notice_of_appeal_not_accepted",
     )
     assert "avis d'appel" in body["message_fr"].lower()
     assert_nothing_stored(app)
 
 
 def test_an_unknown_kind_of_document_is_refused(app, client, token, filer):
-    assert_refused(submit(client, token, filer, document_kind="audio"), 422, "unknown_document_kind")
+    assert_refused(
+        submit_through_api(client, token, filer, document_kind="audio"), 422, "unknown_document_kind"
+    )
     assert_nothing_stored(app)
 
 
 def test_an_unknown_portal_account_is_refused(app, client, token, filer):
-    assert_refused(submit(client, token, filer, portal_account_id="nobody"), 422, "unknown_portal_account")
+    assert_refused(
+        submit_through_api(client, token, filer, portal_account_id="nobody"), 422, "unknown_portal_account"
+    )
     assert_nothing_stored(app)
 
 
 def test_a_missing_field_is_named(app, client, token, filer):
-    body = assert_refused(submit(client, token, filer, subject=None), 400, "missing_field")
+    body = assert_refused(submit_through_api(client, token, filer, subject=None), 400, "missing_field")
     assert body["details"] == {"field": "subject"}
     assert_nothing_stored(app)
 
 
 def test_a_submission_without_attachments_is_refused(app, client, token, filer):
-    assert_refused(submit(client, token, filer, files=[]), 422, "no_attachments")
+    assert_refused(submit_through_api(client, token, filer, files=[]), 422, "no_attachments")
     assert_nothing_stored(app)
 
 
@@ -390,12 +380,12 @@ def test_a_submission_without_attachments_is_refused(app, client, token, filer):
     ],
 )
 def test_a_bad_proof_of_service_is_refused(app, client, token, filer, proof, status, code):
-    assert_refused(submit(client, token, filer, proof_of_service=proof), status, code)
+    assert_refused(submit_through_api(client, token, filer, proof_of_service=proof), status, code)
     assert_nothing_stored(app)
 
 
 def test_fields_sent_first_are_checked_before_any_file_is_read(app, client, token, filer):
-    fields = fields_for(filer, case_file_number="VB5-99999")
+    fields = submission_fields(filer, case_file_number="VB5-99999")
     files = [("big.pdf", b"%PDF-1.7\n%" + b"0" * (5 * MB) + b"\n%%EOF\n")]
     response, stream = post_raw(client, token, multipart(fields, files))
     assert_refused(response, 422, "unknown_case")
@@ -419,7 +409,7 @@ def test_a_body_that_is_not_multipart_is_refused(app, client, token):
 
 
 def _rejected_submission(client, token, filer) -> Submission:
-    body = submit(client, token, filer).get_json()
+    body = submit_through_api(client, token, filer).get_json()
     submission = db.session.scalar(select(Submission).where(Submission.public_id == body["id"]))
     for transition in ("start_screening", "finish_screening"):
         submissions.fire(submission, transition)
@@ -435,7 +425,7 @@ def test_a_resubmission_shows_the_first_received_time_beside_its_own(client, tok
     first = _rejected_submission(client, token, filer)
     fix_clock(monkeypatch, datetime(2021, 4, 6, 15, 0, tzinfo=UTC))
 
-    body = submit(client, token, filer, resubmission_of=first.public_id).get_json()
+    body = submit_through_api(client, token, filer, resubmission_of=first.public_id).get_json()
 
     assert body["received_at"] == "2021-04-06T11:00:00-04:00"
     assert body["resubmission_of"] == {
@@ -446,13 +436,19 @@ def test_a_resubmission_shows_the_first_received_time_beside_its_own(client, tok
 
 
 def test_only_a_rejected_submission_of_the_same_case_can_be_replaced(app, client, token, filer):
-    pending = submit(client, token, filer).get_json()
-    assert_refused(submit(client, token, filer, resubmission_of=pending["id"]), 409, "not_rejected")
-    assert_refused(submit(client, token, filer, resubmission_of="no-such-id"), 422, "unknown_submission")
+    pending = submit_through_api(client, token, filer).get_json()
+    assert_refused(
+        submit_through_api(client, token, filer, resubmission_of=pending["id"]), 409, "not_rejected"
+    )
+    assert_refused(
+        submit_through_api(client, token, filer, resubmission_of="no-such-id"), 422, "unknown_submission"
+    )
     other = create_filer("western", "RPD")
     rejected_elsewhere = _rejected_submission(client, token, other)
     assert_refused(
-        submit(client, token, filer, resubmission_of=rejected_elsewhere.public_id), 422, "unknown_submission"
+        submit_through_api(client, token, filer, resubmission_of=rejected_elsewhere.public_id),
+        422,
+        "unknown_submission",
     )
     assert db.session.scalar(select(func.count(Submission.id))) == 2
 
@@ -461,7 +457,7 @@ def test_only_a_rejected_submission_of_the_same_case_can_be_replaced(app, client
 
 
 def test_a_submission_can_be_read_back_by_its_id(client, token, filer):
-    created = submit(client, token, filer).get_json()
+    created = submit_through_api(client, token, filer).get_json()
     response = client.get(
         f"/api/v1/submissions/{created['id']}", headers={"Authorization": f"Bearer {token}"}
     )
@@ -492,7 +488,7 @@ def test_an_account_lists_its_active_cases(client, token, filer):
 
 
 def test_every_response_carries_the_request_id(client, token, filer):
-    response = submit(client, token, filer)
+    response = submit_through_api(client, token, filer)
     assert response.headers["X-Request-Id"]
     response = client.get(
         f"/api/v1/accounts/{filer.public_id}/cases",

@@ -4,7 +4,6 @@ downloads, a supervisor's correction of a received time, the portal clients, and
 import csv
 import io
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -21,66 +20,18 @@ from backoffice.models import (
     SubmissionStatus,
     Timeliness,
 )
-from backoffice.workflows import submissions
-from tests.conftest import csrf_token_from
 from tests.factories import create_filer, create_portal_client, create_submission, office, pdf_bytes
+from tests.helpers import csrf_token_from, fix_clock, page_of, switch_to_french, text_of
 
 WORKED_EXAMPLE = datetime(2021, 4, 2, 5, 0, tzinfo=UTC)  # 01:00 Eastern, 22:00 the day before in Vancouver
-
-
-def fix_clock(monkeypatch, instant: datetime) -> None:
-    monkeypatch.setattr(submissions, "now", lambda: instant)
 
 
 def details_url(submission: Submission) -> str:
     return f"/admin/submission/details/?id={submission.id}"
 
 
-def page_of(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, response.get_data(as_text=True)[-500:]
-    return response.get_data(as_text=True)
-
-
 def audit_events(action: str) -> list[AuditEvent]:
     return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
-
-
-def switch_to_french(client, next_url: str) -> None:
-    token = csrf_token_from(page_of(client, next_url))
-    response = client.post("/language", data={"language": "fr", "next": next_url, "csrf_token": token})
-    assert response.status_code == 302
-
-
-class _TextOfTestId(HTMLParser):
-    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-    def __init__(self, testid: str) -> None:
-        super().__init__()
-        self.testid, self.depth, self.done, self.parts = testid, 0, False, []
-
-    def handle_starttag(self, tag, attrs) -> None:
-        if tag in self.VOID or self.done:
-            return
-        if self.depth or dict(attrs).get("data-testid") == self.testid:
-            self.depth += 1
-
-    def handle_endtag(self, tag) -> None:
-        if self.depth and tag not in self.VOID:
-            self.depth -= 1
-            self.done = self.depth == 0
-
-    def handle_data(self, data) -> None:
-        if self.depth:
-            self.parts.append(data)
-
-
-def text_of(page: str, testid: str) -> str:
-    """The text (entities decoded, spaces collapsed) of the first element with this data-testid."""
-    parser = _TextOfTestId(testid)
-    parser.feed(page)
-    assert parser.done, f'no element with data-testid="{testid}"'
-    return " ".join(" ".join(parser.parts).split())
 
 
 def exported_subjects(client) -> set[str]:

@@ -22,30 +22,15 @@ from backoffice.workflows import decisions, submissions
 from backoffice.workflows.decisions import FileOutcome
 from backoffice.workflows.message_rendering import render_message
 from backoffice.workflows.refusals import Refused
-from tests.conftest import csrf_token_from
-from tests.factories import create_filer, create_portal_client, create_staff, create_submission, pdf_bytes
-from tests.test_decisions import with_registry
+from tests.factories import (
+    create_portal_client,
+    create_staff,
+    create_submission,
+    with_registry,
+)
+from tests.helpers import csrf_token_from, post_and_follow, with_division
 
 DETAILS = "/admin/submission/details/?id={}"
-
-
-def post(client, url: str, **data):
-    token = csrf_token_from(client.get("/admin/").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=True)
-
-
-def with_division(files: int = 3, language: Language = Language.ENGLISH):
-    filer = create_filer("western", "RPD")
-    filer.counsel.preferred_language = language
-    names = [f"exhibit-{n}.pdf" for n in range(1, files + 1)]
-    submission = create_submission(filer, files=[(name, pdf_bytes(text=name)) for name in names])
-    for transition in ("start_screening", "finish_screening"):
-        submissions.fire(submission, transition)
-    clerk = create_staff("clerk", "western")
-    decisions.claim(submission.id, clerk)
-    decisions.decide(submission.id, clerk, True, [])
-    db.session.commit()
-    return submission
 
 
 # ----------------------------------------------------------------------------------------------- holds
@@ -54,11 +39,11 @@ def with_division(files: int = 3, language: Language = Language.ENGLISH):
 def test_a_held_submission_stays_in_the_queue_out_of_next_with_its_note(app, login_as):
     held, waiting = with_registry(), with_registry()
     clerk = login_as("clerk", "western")
-    post(clerk, "/admin/registry_queue/claim/", id=held.id)
+    post_and_follow(clerk, "/admin/registry_queue/claim/", id=held.id)
 
-    refused = post(clerk, "/admin/submission/hold/", id=held.id, note="  ")
+    refused = post_and_follow(clerk, "/admin/submission/hold/", id=held.id, note="  ")
     assert "Say why the submission is on hold." in refused.get_data(as_text=True)
-    page = post(
+    page = post_and_follow(
         clerk, "/admin/submission/hold/", id=held.id, note="Waiting for the interpreter's confirmation."
     )
     html = page.get_data(as_text=True)
@@ -74,7 +59,7 @@ def test_a_held_submission_stays_in_the_queue_out_of_next_with_its_note(app, log
     queue = clerk.get("/admin/registry_queue/?held=no").get_data(as_text=True)
     assert f'data-submission="{held.id}"' not in queue and f'data-submission="{waiting.id}"' in queue
     # Next skips the held one, although it is older.
-    opened = post(clerk, "/admin/registry_queue/next/")
+    opened = post_and_follow(clerk, "/admin/registry_queue/next/")
     assert opened.request.args["id"] == str(waiting.id)
 
 
@@ -126,9 +111,11 @@ def test_a_supervisor_of_the_office_takes_a_submission_off_hold(app):
 def test_internal_notes_are_kept_for_colleagues_in_scope_only(app, login_as):
     submission = with_registry()
     clerk = login_as("clerk", "western")
-    page = post(clerk, "/admin/submission/note/", id=submission.id, note="Counsel phoned about exhibit 3.")
+    page = post_and_follow(
+        clerk, "/admin/submission/note/", id=submission.id, note="Counsel phoned about exhibit 3."
+    )
     assert "Counsel phoned about exhibit 3." in page.get_data(as_text=True)
-    assert post(clerk, "/admin/submission/note/", id=submission.id, note="").status_code == 200
+    assert post_and_follow(clerk, "/admin/submission/note/", id=submission.id, note="").status_code == 200
     assert len(db.session.scalars(select(SubmissionNote)).all()) == 1
 
     with pytest.raises(Refused):
@@ -164,21 +151,21 @@ def test_a_supervisor_returns_a_claimed_submission_to_the_queue_or_hands_it_to_a
     page = supervisor.get(DETAILS.format(submission.id)).get_data(as_text=True)
     assert 'data-testid="supervisor-actions"' in page and holder.full_name in page
 
-    post(supervisor, "/admin/submission/return-to-queue/", id=submission.id)
+    post_and_follow(supervisor, "/admin/submission/return-to-queue/", id=submission.id)
     db.session.refresh(submission)
     assert submission.claimed_by_id is None
 
     colleague = create_staff("clerk", "western")
-    post(supervisor, "/admin/submission/reassign/", id=submission.id, to=colleague.id)
+    post_and_follow(supervisor, "/admin/submission/reassign/", id=submission.id, to=colleague.id)
     db.session.refresh(submission)
     assert submission.claimed_by_id == colleague.id
 
     elsewhere = create_staff("clerk", "central")
-    refused = post(supervisor, "/admin/submission/reassign/", id=submission.id, to=elsewhere.id)
+    refused = post_and_follow(supervisor, "/admin/submission/reassign/", id=submission.id, to=elsewhere.id)
     assert f"{elsewhere.full_name} does not work this queue in this office." in refused.get_data(as_text=True)
     colleague.is_active_account = False
     db.session.commit()
-    refused = post(supervisor, "/admin/submission/reassign/", id=submission.id, to=colleague.id)
+    refused = post_and_follow(supervisor, "/admin/submission/reassign/", id=submission.id, to=colleague.id)
     assert "account is disabled" in refused.get_data(as_text=True)
 
 
@@ -202,11 +189,11 @@ def test_the_division_decides_file_by_file_and_counsel_reads_each_outcome(app, l
     submission = with_division(files=3, language=Language.FRENCH)
     first, second, third = submission.attachments
     member = login_as("division_member", "western", "RPD")
-    post(member, "/admin/division_queue/claim/", id=submission.id)
+    post_and_follow(member, "/admin/division_queue/claim/", id=submission.id)
     page = member.get(DETAILS.format(submission.id)).get_data(as_text=True)
     assert 'data-testid="decide-by-file"' in page
 
-    refused = post(
+    refused = post_and_follow(
         member,
         "/admin/submission/decide-by-file/",
         id=submission.id,
@@ -215,13 +202,13 @@ def test_the_division_decides_file_by_file_and_counsel_reads_each_outcome(app, l
     assert "Give at least one reason for each rejected file (exhibit-3.pdf)." in refused.get_data(
         as_text=True
     )
-    refused = post(
+    refused = post_and_follow(
         member, "/admin/submission/decide-by-file/", id=submission.id, **{f"file-{first.id}": "accept"}
     )
     assert "Decide on every file of the submission." in refused.get_data(as_text=True)
     assert db.session.scalars(select(AttachmentDecision)).all() == []
 
-    page = post(
+    page = post_and_follow(
         member,
         "/admin/submission/decide-by-file/",
         id=submission.id,
@@ -294,18 +281,20 @@ def test_every_file_rejected_rejects_the_submission_and_registry_cannot_decide_b
 def test_the_timeline_shows_claims_releases_holds_notes_reassignments_and_decisions(app, login_as):
     submission = with_registry()
     clerk = login_as("clerk", "western")
-    post(clerk, "/admin/registry_queue/claim/", id=submission.id)
-    post(clerk, "/admin/registry_queue/release/", id=submission.id)
-    post(clerk, "/admin/registry_queue/claim/", id=submission.id)
-    post(clerk, "/admin/submission/hold/", id=submission.id, note="Interpreter to confirm.")
-    post(clerk, "/admin/submission/note/", id=submission.id, note="Confirmed by phone.")
+    post_and_follow(clerk, "/admin/registry_queue/claim/", id=submission.id)
+    post_and_follow(clerk, "/admin/registry_queue/release/", id=submission.id)
+    post_and_follow(clerk, "/admin/registry_queue/claim/", id=submission.id)
+    post_and_follow(clerk, "/admin/submission/hold/", id=submission.id, note="Interpreter to confirm.")
+    post_and_follow(clerk, "/admin/submission/note/", id=submission.id, note="Confirmed by phone.")
     supervisor = login_as("supervisor", "western")
-    post(supervisor, "/admin/submission/reassign/", id=submission.id, to=clerk.user.id)
-    post(clerk, "/admin/submission/take-off-hold/", id=submission.id)
+    post_and_follow(supervisor, "/admin/submission/reassign/", id=submission.id, to=clerk.user.id)
+    post_and_follow(clerk, "/admin/submission/take-off-hold/", id=submission.id)
     later = utcnow() + timedelta(minutes=app.config["CLAIM_IDLE_MINUTES"] + 1)
     assert decisions.release_idle_claims(later) == [submission.id]
-    post(clerk, "/admin/registry_queue/claim/", id=submission.id)
-    html = post(clerk, "/admin/registry_queue/decide/", id=submission.id, decision="reject", reason=["R-TOC"])
+    post_and_follow(clerk, "/admin/registry_queue/claim/", id=submission.id)
+    html = post_and_follow(
+        clerk, "/admin/registry_queue/decide/", id=submission.id, decision="reject", reason=["R-TOC"]
+    )
     html = html.get_data(as_text=True)
     timeline = html[html.index('data-testid="timeline"') :]
     expected = [
@@ -333,14 +322,16 @@ def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_and_checks_are_judge
 ):
     submission = with_registry()
     clerk = login_as("clerk", "western")
-    refused = post(
+    refused = post_and_follow(
         clerk, "/admin/submission/change-kind/", id=submission.id, kind="disclosure", why="Evidence"
     )
     assert "Claim the submission before changing it." in refused.get_data(as_text=True)
-    post(clerk, "/admin/registry_queue/claim/", id=submission.id)
-    refused = post(clerk, "/admin/submission/change-kind/", id=submission.id, kind="letter", why="Evidence")
+    post_and_follow(clerk, "/admin/registry_queue/claim/", id=submission.id)
+    refused = post_and_follow(
+        clerk, "/admin/submission/change-kind/", id=submission.id, kind="letter", why="Evidence"
+    )
     assert "Unknown kind of document." in refused.get_data(as_text=True)
-    page = post(
+    page = post_and_follow(
         clerk, "/admin/submission/change-kind/", id=submission.id, kind="disclosure", why="It is evidence."
     )
     db.session.refresh(submission)

@@ -3,7 +3,6 @@ transaction; decisions at the same moment all counted; and the tallies made agai
 those kept along the way."""
 
 import threading
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,9 +12,8 @@ from backoffice.extensions import db
 from backoffice.models import DecisionTally, Reason, ReasonTally, ReasonUse, StaffUser
 from backoffice.workflows import decisions, tallies
 from backoffice.workflows.decisions import FileOutcome
-from tests.factories import create_staff, division, office
-from tests.test_decisions import race, with_registry
-from tests.test_submission_work import with_division
+from tests.factories import create_staff, division, office, with_registry
+from tests.helpers import race_as_staff, signalled_before_each_statement, with_division
 
 
 def decide_at(instant: datetime, accepted: bool, reasons: list[str], office_code: str = "western") -> None:
@@ -134,7 +132,7 @@ def test_clerks_deciding_at_the_same_moment_are_all_counted(app):
     def reject(staff: StaffUser) -> None:
         decisions.decide(clerks[staff.id], staff, False, ["R-PAGES", "R-TOC"])
 
-    assert race(app, reject, list(clerks)) == ["won"] * 4
+    assert race_as_staff(app, reject, list(clerks)) == ["won"] * 4
     db.session.remove()
     assert list(counts().values()) == [(0, 4)]
     assert sorted((key[4], n) for key, n in reason_counts().items()) == [("R-PAGES", 4), ("R-TOC", 4)]
@@ -162,21 +160,22 @@ def test_a_recount_while_a_decision_is_being_recorded_loses_nothing(app):
     decisions.claim(submission.id, clerk)
     db.session.commit()
     submission_id, clerk_id = submission.id, clerk.id
-    recorded = threading.Event()
+    recorded, recount_asking = threading.Event(), threading.Event()
 
     def record_a_decision() -> None:
         with app.app_context():
             staff = db.session.get(StaffUser, clerk_id)
             decisions.decide(submission_id, staff, False, ["R-TOC"], now=instant)
             recorded.set()  # counted in its tallies, not committed yet
-            time.sleep(0.5)
+            recount_asking.wait(timeout=30)  # the recount asks for its lock while this one holds it
             db.session.commit()
             db.session.remove()
 
     def recount() -> None:
         with app.app_context():
-            recorded.wait()
-            tallies.recount()
+            recorded.wait(timeout=30)
+            with signalled_before_each_statement(recount_asking):
+                tallies.recount()
             db.session.commit()
             db.session.remove()
 

@@ -23,7 +23,7 @@ from backoffice.models import (
     SubmissionNote,
 )
 from backoffice.models.submission import decision_reasons
-from tests.conftest import sign_in
+from tests.helpers import sign_in
 
 SMALL = ("--submissions", "300", "--counsel", "100", "--cases", "200", "--seed", "5")
 

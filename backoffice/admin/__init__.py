@@ -1,7 +1,7 @@
 """The staff screens, built on Flask-Admin with the Bootstrap 4 theme."""
 
 from flask import Flask
-from flask_admin import Admin
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
@@ -55,77 +55,49 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     app.add_template_filter(fmt.in_zone, "in_zone")
-    admin.add_view(CaseView(Case, db, name=_l("Cases"), endpoint="case"))
-    admin.add_view(SubmissionView(Submission, db, name=_l("Submissions"), endpoint="submission"))
+    admin.add_views(*_screens())
+    return admin
+
+
+def _screens() -> list[BaseView]:
+    """Every staff screen, in the order of the menu."""
     queues = _l("Work queues")
-    admin.add_view(RegistryQueueView(name=_l("Registry queue"), endpoint="registry_queue", category=queues))
-    admin.add_view(DivisionQueueView(name=_l("Division queue"), endpoint="division_queue", category=queues))
-    admin.add_view(
+    registration = _l("Registration of counsel")
+    operations = _l("Operations")
+    administration = _l("Administration")
+    return [
+        CaseView(Case, db, name=_l("Cases"), endpoint="case"),
+        SubmissionView(Submission, db, name=_l("Submissions"), endpoint="submission"),
+        RegistryQueueView(name=_l("Registry queue"), endpoint="registry_queue", category=queues),
+        DivisionQueueView(name=_l("Division queue"), endpoint="division_queue", category=queues),
         DashboardView(
             name=_l("Supervisors' dashboard"), endpoint="dashboard", url="/admin/dashboard", category=queues
-        )
-    )
-    admin.add_view(CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"))
-    registration = _l("Registration of counsel")
-    admin.add_view(
+        ),
+        CounselView(Counsel, db, name=_l("Counsel"), endpoint="counsel"),
         RegistrationView(
             Registration, db, name=_l("Registrations"), endpoint="registration", category=registration
-        )
-    )
-    admin.add_view(
+        ),
         RegistrationPipelineView(
             name=_l("Registration pipeline"), endpoint="registration_pipeline", category=registration
-        )
-    )
-    admin.add_view(
+        ),
         RegistrationInviteView(
             name=_l("Invite counsel"), endpoint="registration_invite", category=registration
-        )
-    )
-    admin.add_view(JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=_l("Operations")))
-    admin.add_view(CaseImportView(name=_l("Import cases"), endpoint="case_import", category=_l("Operations")))
-    operations = _l("Operations")
-    admin.add_view(
+        ),
+        JobRunView(JobRun, db, name=_l("Jobs"), endpoint="jobrun", category=operations),
+        CaseImportView(name=_l("Import cases"), endpoint="case_import", category=operations),
         NotificationView(
             Notification, db, name=_l("Messages to counsel"), endpoint="notification", category=operations
-        )
-    )
-    admin.add_view(
-        MessageTemplatesView(name=_l("Message templates"), endpoint="message_templates", category=operations)
-    )
-    admin.add_view(
-        AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=_l("Operations"))
-    )
-    admin.add_view(
+        ),
+        MessageTemplatesView(name=_l("Message templates"), endpoint="message_templates", category=operations),
+        AuditView(AuditEvent, db, name=_l("Audit log"), endpoint="audit", category=operations),
         PortalClientView(
-            PortalClient,
-            db,
-            name=_l("Portal clients"),
-            endpoint="portalclient",
-            category=_l("Administration"),
-        )
-    )
-    admin.add_view(
-        StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=_l("Administration"))
-    )
-    admin.add_view(
-        OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=_l("Administration"))
-    )
-    admin.add_view(
-        ReasonView(
-            Reason, db, name=_l("Reasons for decisions"), endpoint="reason", category=_l("Administration")
-        )
-    )
-    admin.add_view(
-        DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=_l("Administration"))
-    )
-    admin.add_view(
+            PortalClient, db, name=_l("Portal clients"), endpoint="portalclient", category=administration
+        ),
+        StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=administration),
+        OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=administration),
+        ReasonView(Reason, db, name=_l("Reasons for decisions"), endpoint="reason", category=administration),
+        DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=administration),
         ServiceTargetView(
-            ServiceTarget,
-            db,
-            name=_l("Service targets"),
-            endpoint="servicetarget",
-            category=_l("Administration"),
-        )
-    )
-    return admin
+            ServiceTarget, db, name=_l("Service targets"), endpoint="servicetarget", category=administration
+        ),
+    ]

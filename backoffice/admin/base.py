@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select
 from backoffice.admin.formatters import csv_cell
 from backoffice.edge import INT32, MAX_PAGE, record_id
 from backoffice.extensions import db
-from backoffice.models import Role
+from backoffice.models import Role, StaffUser
 from backoffice.workflows.access import AREAS, may_open
 from backoffice.workflows.audit import record_event, record_event_now
 from backoffice.workflows.refusals import Refused
@@ -50,12 +50,23 @@ def run_action(action: Callable[[], Any], done: Any = None) -> Outcome:
     return Outcome(True, value)
 
 
-def refuse(reason: str, *, status: int = 403, **details: Any) -> None:
-    """Record a refusal in the audit log, then answer it (404 hides whether a record exists)."""
+def reader() -> StaffUser:
+    """The staff member acting in this request: the one the audit log names for what a view does itself."""
+    return current_user._get_current_object()
+
+
+def record_refusal(reason: str, **details: Any) -> None:
+    """Record in the audit log, at once, that this request was refused for `reason`."""
     record_event_now(
         "permission.refused",
+        actor=reader(),
         after={"endpoint": request.endpoint, "path": request.path, "reason": reason, **details},
     )
+
+
+def refuse(reason: str, *, status: int = 403, **details: Any) -> None:
+    """Record a refusal in the audit log, then answer it (404 hides whether a record exists)."""
+    record_refusal(reason, **details)
     abort(status)
 
 
@@ -148,6 +159,16 @@ class ScopedModelView(GuardedView, ModelView):
         """Restrict `query` (selecting this view's model) to the user's scope: every subclass says how."""
         raise NotImplementedError
 
+    def render(self, template: str, **kwargs: Any) -> str:
+        record = kwargs.get("model")
+        if template == self.details_template and record is not None:
+            kwargs.update(self.details_context(record))
+        return super().render(template, **kwargs)
+
+    def details_context(self, record: Any) -> dict[str, Any]:
+        """What the details page of `record` shows beyond its columns: each screen says what."""
+        return {}
+
     def get_export_value(self, model: Any, name: str) -> Any:
         return csv_cell(super().get_export_value(model, name))
 
@@ -207,7 +228,7 @@ def audit_model_change(record: Any, is_created: bool) -> None:
     before, after = model_changes(record)
     db.session.flush()  # gives a new record its id; the change history must be read before this
     action = f"{record.__tablename__}.{'created' if is_created else 'updated'}"
-    record_event(action, record=record, before=None if is_created else before, after=after)
+    record_event(action, actor=reader(), record=record, before=None if is_created else before, after=after)
 
 
 def model_changes(record: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -17,13 +17,12 @@ from flask import Response, abort, g, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Select, func, select
 
 from backoffice.admin import charts
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import StaffPage
+from backoffice.admin.base import StaffPage, reader
 from backoffice.admin.registrations import RegistrationView
 from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
@@ -31,7 +30,6 @@ from backoffice.models import (
     Decision,
     Registration,
     RegistrationStatus,
-    StaffUser,
     Submission,
     SubmissionStatus,
 )
@@ -60,10 +58,6 @@ QUEUE_ENDPOINTS = {
     SubmissionStatus.WITH_REGISTRY: "registry_queue.index",
     SubmissionStatus.WITH_DIVISION: "division_queue.index",
 }
-
-
-def _user() -> StaffUser:
-    return current_user._get_current_object()
 
 
 # --------------------------------------------------------------------------------------------- text
@@ -680,7 +674,7 @@ class DashboardView(StaffPage):
 
     def _scope(self) -> DashboardScope:
         return DashboardScope.of(
-            _user(), request.args.get("office", type=record_id), request.args.get("division", type=record_id)
+            reader(), request.args.get("office", type=record_id), request.args.get("division", type=record_id)
         )
 
     @staticmethod

@@ -1,6 +1,8 @@
 """Screens for messages to counsel: the outbox (status, history, resend, letters) and a preview of
 every template in both languages."""
 
+from typing import Any
+
 from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -9,23 +11,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage, run_action
+from backoffice.admin.base import ScopedModelView, StaffPage, reader, run_action
 from backoffice.extensions import db
-from backoffice.i18n import current_language
 from backoffice.models import Channel, Notification, NotificationStatus
 from backoffice.workflows import access
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.letters import letter_pdf
 from backoffice.workflows.message_rendering import BILINGUAL, masked, render_message
-from backoffice.workflows.message_templates import TEMPLATES
+from backoffice.workflows.message_templates import TEMPLATES, template_label
 from backoffice.workflows.notifications import mark_letter_sent, resend
-
-
-def template_label(name: str) -> str:
-    spec = TEMPLATES.get(name)
-    if spec is None:
-        return name
-    return spec.label.get(current_language(), name)
 
 
 def _masked_content(notification: Notification):
@@ -95,13 +89,12 @@ class NotificationView(ScopedModelView):
     def scope(self, query):
         return access.scope_notifications(query, current_user)
 
-    def render(self, template, **kwargs):
-        record = kwargs.get("model")
-        if template == self.details_template and record is not None:
-            kwargs["content"] = _masked_content(record)
-            kwargs["action_form"] = FlaskForm()
-            kwargs["template_label"] = template_label(record.template)
-        return super().render(template, **kwargs)
+    def details_context(self, notification: Notification) -> dict[str, Any]:
+        return {
+            "content": _masked_content(notification),
+            "action_form": FlaskForm(),
+            "template_label": template_label(notification.template),
+        }
 
     @expose("/resend/", methods=("POST",))
     def resend_view(self):
@@ -116,7 +109,7 @@ class NotificationView(ScopedModelView):
         if not FlaskForm().validate_on_submit():
             abort(400)
         notification = self.get_one(request.form.get("id"))
-        run_action(lambda: action(notification, current_user._get_current_object()), done)
+        run_action(lambda: action(notification, reader()), done)
         return redirect(url_for(".details_view", id=notification.id))
 
     @expose("/letter/")
@@ -124,7 +117,7 @@ class NotificationView(ScopedModelView):
         notification = self.get_one(request.args.get("id"))
         if not notification.channel.is_letter:
             abort(404)
-        record_event("notification.letter_opened", record=notification)  # it may hold a code
+        record_event("notification.letter_opened", actor=reader(), record=notification)  # it may hold a code
         db.session.commit()
         response = Response(letter_pdf(notification), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="letter-{notification.id}.pdf"'

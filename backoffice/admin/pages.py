@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 
-from backoffice.admin.base import StaffIndexView, StaffPage
+from backoffice.admin.base import StaffIndexView, StaffPage, reader
 from backoffice.admin.views import CaseView
 from backoffice.extensions import db
 from backoffice.models import Case, CaseStatus, Counsel, JobRun
@@ -85,9 +85,7 @@ def _start_import_from_upload(upload) -> JobRun | None:
         path = Path(folder) / "upload.csv"
         upload.save(path)
         try:
-            return start_case_import(
-                path, upload.filename or "upload.csv", requested_by=current_user._get_current_object()
-            )
+            return start_case_import(path, upload.filename or "upload.csv", requested_by=reader())
         except ImportFileError as error:
             db.session.rollback()
             flash(str(error.args[0]), "error")

@@ -5,6 +5,7 @@ Its actions (claim, next, release, decide) check the role first, then the submis
 one function of workflows.decisions; the submission page posts its decisions here too.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -16,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import StaffPage, refuse, run_action
+from backoffice.admin.base import StaffPage, reader, record_refusal, refuse, run_action
 from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
 from backoffice.models import (
@@ -29,14 +30,9 @@ from backoffice.models import (
 )
 from backoffice.reports.queues import QueueFilters, QueueItem, queue_page, queue_query
 from backoffice.workflows import access, bulk_decisions, decisions, saved_filters
-from backoffice.workflows.audit import record_event_now
 from backoffice.workflows.queue_actions import QUEUES
 from backoffice.workflows.refusals import Refused
 from backoffice.workflows.timeliness import EASTERN
-
-
-def _user() -> StaffUser:
-    return current_user._get_current_object()
 
 
 class QueueView(StaffPage):
@@ -62,13 +58,13 @@ class QueueView(StaffPage):
     def _filters(self, args: Any = None) -> QueueFilters:
         """The filters of this request's query string, or of `args` (a saved filter's), normalised."""
         return QueueFilters.from_args(
-            request.args if args is None else args, access.has_national_scope(_user())
+            request.args if args is None else args, access.has_national_scope(reader())
         )
 
     @expose("/")
     def index(self):
         self._require_viewer()
-        user = _user()
+        user = reader()
         national = access.has_national_scope(user)
         filters = self._filters()
         page = max(1, request.args.get("page", 1, type=page_number))
@@ -108,7 +104,9 @@ class QueueView(StaffPage):
         submission_id = request.values.get("id", type=record_id)
         if submission_id is None:
             abort(404)
-        query = access.scope_submissions(select(Submission.id).where(Submission.id == submission_id), _user())
+        query = access.scope_submissions(
+            select(Submission.id).where(Submission.id == submission_id), reader()
+        )
         if db.session.scalar(query) is None:
             if db.session.scalar(select(Submission.id).where(Submission.id == submission_id)) is not None:
                 refuse("out_of_scope", status=404, record_type="submissions", record_id=str(submission_id))
@@ -119,7 +117,9 @@ class QueueView(StaffPage):
     def claim_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
-        if run_action(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")).ok:
+        if run_action(
+            lambda: decisions.claim(submission_id, reader()), _("You hold this submission now.")
+        ).ok:
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(request.referrer or url_for(".index"))
 
@@ -128,14 +128,16 @@ class QueueView(StaffPage):
         """Claim the oldest unclaimed submission in the current filter, and open it."""
         self._require_worker()
         filters = QueueFilters.from_args(request.args, access.has_national_scope(current_user))
-        query = queue_query(self.status, filters, _user()).where(Submission.claimed_by_id.is_(None))
+        query = queue_query(self.status, filters, reader()).where(Submission.claimed_by_id.is_(None))
         query = query.where(Submission.held_at.is_(None))
         oldest = db.session.scalars(query.limit(1)).unique().first()
         if oldest is None:
             flash(_("Nothing left to claim in this queue."), "info")
             return redirect(url_for(".index", **filters.as_args()))
         submission_id = oldest.id
-        if run_action(lambda: decisions.claim(submission_id, _user()), _("You hold this submission now.")).ok:
+        if run_action(
+            lambda: decisions.claim(submission_id, reader()), _("You hold this submission now.")
+        ).ok:
             return redirect(url_for("submission.details_view", id=submission_id))
         return redirect(url_for(".index", **filters.as_args()))
 
@@ -144,7 +146,7 @@ class QueueView(StaffPage):
         self._require_worker()
         submission_id = self._submission_in_scope()
         run_action(
-            lambda: decisions.release(submission_id, _user()), _("The submission is back in the queue.")
+            lambda: decisions.release(submission_id, reader()), _("The submission is back in the queue.")
         )
         return redirect(url_for("submission.details_view", id=submission_id))
 
@@ -160,7 +162,7 @@ class QueueView(StaffPage):
             if accepted
             else _("The submission is rejected; counsel is told.")
         )
-        run_action(lambda: decisions.decide(submission_id, _user(), accepted, reasons, note), done)
+        run_action(lambda: decisions.decide(submission_id, reader(), accepted, reasons, note), done)
         return redirect(url_for("submission.details_view", id=submission_id))
 
     # ------------------------------------------------------------------------------ saved filters
@@ -171,7 +173,7 @@ class QueueView(StaffPage):
         saved = saved_filters.find_filter(filter_id, self.status.value) if filter_id is not None else None
         if saved is None:
             abort(404)
-        if not saved_filters.belongs_to(saved, _user()):
+        if not saved_filters.belongs_to(saved, reader()):
             refuse("not_owner", status=404, record_type="saved_filters", record_id=str(filter_id))
         return saved
 
@@ -182,7 +184,7 @@ class QueueView(StaffPage):
         filter_args = self._filters().as_args()
         name = request.form.get("name", "")
         run_action(
-            lambda: saved_filters.save_filter(_user(), self.status.value, name, filter_args),
+            lambda: saved_filters.save_filter(reader(), self.status.value, name, filter_args),
             done=_saved_message,
         )
         return redirect(url_for(".index", **filter_args))
@@ -199,7 +201,7 @@ class QueueView(StaffPage):
         self._require_viewer()
         saved = self._own_filter()
         done = _("Your filter “%(name)s” is deleted.", name=saved.name)
-        run_action(lambda: saved_filters.delete_filter(_user(), saved), done)
+        run_action(lambda: saved_filters.delete_filter(reader(), saved), done)
         return redirect(url_for(".index", **self._filters().as_args()))
 
     # -------------------------------------------------------------------------------- bulk accept
@@ -214,26 +216,29 @@ class QueueView(StaffPage):
     def _audit_out_of_scope(self, submission_ids: list[int]) -> None:
         """Ids of submissions the user may not see were posted: recorded like any refusal, the rest goes on."""
         if submission_ids:
-            record_event_now(
-                "permission.refused",
-                after={
-                    "endpoint": request.endpoint,
-                    "path": request.path,
-                    "reason": "out_of_scope",
-                    "record_type": "submissions",
-                    "record_ids": [str(submission_id) for submission_id in submission_ids],
-                },
+            record_refusal(
+                "out_of_scope",
+                record_type="submissions",
+                record_ids=[str(submission_id) for submission_id in submission_ids],
             )
 
-    @expose("/bulk/confirm/", methods=("POST",))
-    def bulk_confirm_view(self) -> ResponseReturnValue:
-        """What "Accept selected" would do, to confirm: it changes nothing."""
+    def _on_selection(self, act: Callable[[dict[str, Any], list[int]], str]) -> ResponseReturnValue:
+        """Hand the worker's posted selection to `act` with the queue's filters, or go back to the queue
+        when the selection is refused."""
         self._require_worker()
         filter_args = self._filters().as_args()
         ids = self._selected_ids()
         if ids is None:
             return redirect(url_for(".index", **filter_args))
-        selection = bulk_decisions.screen_selection(self.status, ids, _user())
+        return act(filter_args, ids)
+
+    @expose("/bulk/confirm/", methods=("POST",))
+    def bulk_confirm_view(self) -> ResponseReturnValue:
+        """What "Accept selected" would do, to confirm: it changes nothing."""
+        return self._on_selection(self._confirm_bulk)
+
+    def _confirm_bulk(self, filter_args: dict[str, Any], ids: list[int]) -> str:
+        selection = bulk_decisions.screen_selection(self.status, ids, reader())
         page = self._render_bulk(filter_args, selection=selection)
         self._audit_out_of_scope(selection.out_of_scope)  # after drawing: its commit expires the rows
         return page
@@ -241,12 +246,10 @@ class QueueView(StaffPage):
     @expose("/bulk/accept/", methods=("POST",))
     def bulk_accept_view(self) -> ResponseReturnValue:
         """Accept the confirmed selection, each submission on its own; the page says what was and was not."""
-        self._require_worker()
-        filter_args = self._filters().as_args()
-        ids = self._selected_ids()
-        if ids is None:
-            return redirect(url_for(".index", **filter_args))
-        result = bulk_decisions.accept_in_bulk(self.status, ids, _user())
+        return self._on_selection(self._accept_bulk)
+
+    def _accept_bulk(self, filter_args: dict[str, Any], ids: list[int]) -> str:
+        result = bulk_decisions.accept_in_bulk(self.status, ids, reader())
         self._audit_out_of_scope(result.out_of_scope)
         return self._render_bulk(filter_args, result=result)
 

@@ -8,10 +8,9 @@ then the registration in scope, then its stage, and calls one workflow function.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -37,25 +36,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage, refuse, run_action
-from backoffice.admin.messages import template_label
+from backoffice.admin.base import ScopedModelView, StaffPage, reader, refuse, run_action
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.i18n import localised
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import (
-    AuditEvent,
     Counsel,
     IdentityDocument,
     InvitationChannel,
     MeetingStatus,
-    Notification,
     Registration,
     RegistrationStatus,
     Role,
     StaffUser,
 )
 from backoffice.models.types import utcnow
+from backoffice.reports.timeline import registration_timeline
 from backoffice.workflows import access
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.concurrency import lock_again
@@ -94,40 +91,6 @@ OUTCOMES = {
 }
 MULTILINE_FIELDS = ("postal_address", "file_numbers")
 NOT_NOW = _l("This action is not possible at this stage of the registration.")
-
-# What each audit event of a registration means, as the timeline says it.
-EVENT_LABELS = {
-    "registration.invited": _l("Invitation sent"),
-    "registration.requested": _l("Counsel asked to register"),
-    "registration.send_invitation": _l("Invitation sent"),
-    "registration.form_uploaded": _l("Returned form uploaded"),
-    "registration.form_downloaded": _l("Returned form downloaded"),
-    "registration.receive_form": _l("Form received"),
-    "registration.mark_form_incomplete": _l("Form incomplete: counsel asked to complete it"),
-    "registration.schedule_verification": _l("Identity verification scheduled"),
-    "registration.reschedule_verification": _l("Identity verification rescheduled"),
-    "registration.cancel_verification": _l("Meeting cancelled"),
-    "registration.record_missed_verification": _l("Counsel missed the meeting"),
-    "registration.verify_identity": _l("Identity verified"),
-    "registration.record_identity_not_confirmed": _l("Identity not confirmed"),
-    "registration.issue_invitation_code": _l("Invitation code issued"),
-    "registration.expire_invitation_code": _l("Invitation code expired"),
-    "registration.activate": _l("Portal account active"),
-    "registration.put_on_hold": _l("Put on hold"),
-    "registration.resume": _l("Resumed"),
-    "registration.withdraw": _l("Withdrawn"),
-    "meeting.webex_created": _l("Meeting made in Webex"),
-    "meeting.webex_updated": _l("Meeting changed in Webex"),
-    "meeting.webex_deleted": _l("Meeting removed from Webex"),
-    "meeting.webex_failed": _l("Webex could not be reached"),
-    "meeting.entered_by_hand": _l("Meeting link entered by hand"),
-    "meeting.retried": _l("Webex tried again"),
-    "invitation_code.redeemed": _l("Invitation code entered in the portal"),
-}
-
-
-def _user() -> StaffUser:
-    return current_user._get_current_object()
 
 
 # --------------------------------------------------------------------------------------------- forms
@@ -274,14 +237,11 @@ class RegistrationView(ScopedModelView):
     # ----------------------------------------------------------------------------------- the page
 
     def render(self, template, **kwargs):
-        record = kwargs.get("model")
-        if template == self.details_template and record is not None:
-            kwargs.update(self._details(record))
         kwargs["stage_seen"] = workflow.stage_seen
         return super().render(template, **kwargs)
 
-    def _details(self, registration: Registration) -> dict[str, Any]:
-        allowed = set(MACHINE.allowed(registration, _user()))
+    def details_context(self, registration: Registration) -> dict[str, Any]:
+        allowed = set(MACHINE.allowed(registration, reader()))
         meeting = registration.current_meeting
         return {
             "allowed": allowed,
@@ -294,7 +254,7 @@ class RegistrationView(ScopedModelView):
             "field_labels": FIELD_LABELS,
             "language_names": _language_names(),
             "on_record": form_values_for(registration.counsel),
-            "timeline": timeline_of(registration),
+            "timeline": registration_timeline(registration, reader()),
             "action_form": FlaskForm(),
             "invitation_form": SendInvitationForm(),
             "upload_form": ReturnedFormUpload(),
@@ -321,6 +281,13 @@ class RegistrationView(ScopedModelView):
         lock_again(registration)
         return registration
 
+    def _may_fire_now(self, registration: Registration, transition: str) -> bool:
+        """Whether the registration's stage allows `transition` now; if not, the page says so."""
+        if MACHINE.may_fire(registration, transition, reader()):
+            return True
+        flash(str(NOT_NOW), "error")
+        return False
+
     def _back_to(self, registration: Registration) -> ResponseReturnValue:
         return redirect(url_for(".details_view", id=registration.id))
 
@@ -337,16 +304,14 @@ class RegistrationView(ScopedModelView):
         form = form or FlaskForm()
         if not form.validate_on_submit():
             flash(invalid or _("The form was not filled in correctly."), "error")
-        elif not MACHINE.may_fire(registration, transition, _user()):
-            flash(str(NOT_NOW), "error")
-        else:
+        elif self._may_fire_now(registration, transition):
             run_action(lambda: self._apply(registration, action), done)
         return self._back_to(registration)
 
     def _apply(self, registration: Registration, action: Callable[[Registration, StaffUser], Any]) -> Any:
         """The action, on the stage the page showed (a second click or a colleague's change is refused)."""
         check_stage_seen(registration, request.form.get("seen"))
-        return action(registration, _user())
+        return action(registration, reader())
 
     @expose("/send-invitation/", methods=("POST",))
     def send_invitation_view(self):
@@ -459,8 +424,7 @@ class RegistrationView(ScopedModelView):
         registration = self._registration_to_change("issue_invitation_code")
         if not FlaskForm().validate_on_submit():
             abort(400)
-        if not MACHINE.may_fire(registration, "issue_invitation_code", _user()):
-            flash(str(NOT_NOW), "error")
+        if not self._may_fire_now(registration, "issue_invitation_code"):
             return self._back_to(registration)
         reissue = request.form.get("reissue") == "1"
         issued = run_action(
@@ -488,10 +452,9 @@ class RegistrationView(ScopedModelView):
         if not form.validate_on_submit():
             flash(_("Choose the returned form (a PDF file)."), "error")
             return self._back_to(registration)
-        if not MACHINE.may_fire(registration, "receive_form", _user()):
-            flash(str(NOT_NOW), "error")
+        if not self._may_fire_now(registration, "receive_form"):
             return self._back_to(registration)
-        stored = run_action(lambda: store_returned_form(registration, form.file.data.stream, _user()))
+        stored = run_action(lambda: store_returned_form(registration, form.file.data.stream, reader()))
         if not stored.ok:
             return self._back_to(registration)
         reading = stored.value
@@ -504,8 +467,7 @@ class RegistrationView(ScopedModelView):
     def typed_form_view(self):
         """The clerk types the form in (a form sent on paper, or one whose fields could not be read)."""
         registration = self._registration_for("receive_form")
-        if not MACHINE.may_fire(registration, "receive_form", _user()):
-            flash(str(NOT_NOW), "error")
+        if not self._may_fire_now(registration, "receive_form"):
             return self._back_to(registration)
         return self._form_check(registration, {}, uploaded=False, flattened=False)
 
@@ -535,9 +497,7 @@ class RegistrationView(ScopedModelView):
         form = FormValuesForm()
         if not form.validate_on_submit():
             flash(_("The form was not filled in correctly."), "error")
-        elif not MACHINE.may_fire(registration, "receive_form", _user()):
-            flash(str(NOT_NOW), "error")
-        else:
+        elif self._may_fire_now(registration, "receive_form"):
             self._record_form(registration, {name: form[name].data or "" for name in FIELD_NAMES})
         return self._back_to(registration)
 
@@ -562,9 +522,9 @@ class RegistrationView(ScopedModelView):
         registration = self._registration_for("receive_form")
         if registration.form_sha256 is None:
             abort(404)
-        record_event("registration.form_downloaded", record=registration)
+        record_event("registration.form_downloaded", actor=reader(), record=registration)
         db.session.commit()
-        path = DocumentStore(current_app.config["STORAGE_ROOT"]).path_for(registration.form_sha256)
+        path = document_store().path_for(registration.form_sha256)
         response = send_file(
             path,
             mimetype="application/pdf",
@@ -595,66 +555,6 @@ def _refuse_unless_meeting_failed(registration: Registration) -> None:
 
 
 # --------------------------------------------------------------------------------------------- timeline
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # event | message | meeting
-    text: str
-    by: str = ""
-    url: str | None = None
-    record: Any = None
-
-
-def timeline_of(registration: Registration) -> list[TimelineEntry]:
-    """The audit events of the registration, the messages sent to its counsel since it started, and its
-    meetings, in the order they happened."""
-    entries = [*_event_entries(registration), *_message_entries(registration)]
-    entries += [
-        TimelineEntry(meeting.created_at, "meeting", _("Verification meeting"), record=meeting)
-        for meeting in registration.meetings
-    ]
-    return sorted(entries, key=lambda entry: entry.at)
-
-
-def _event_entries(registration: Registration) -> list[TimelineEntry]:
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.record_type == "registrations", AuditEvent.record_id == str(registration.id))
-        .order_by(AuditEvent.occurred_at, AuditEvent.id)
-    )
-    return [
-        TimelineEntry(
-            event.occurred_at,
-            "event",
-            str(EVENT_LABELS.get(event.action, event.action)),
-            event.actor.full_name if event.actor else event.actor_label,
-            record=event,
-        )
-        for event in events
-    ]
-
-
-def _message_entries(registration: Registration) -> list[TimelineEntry]:
-    query = select(Notification).where(
-        Notification.counsel_id == registration.counsel_id,
-        Notification.created_at >= registration.created_at,
-    )
-    messages = db.session.scalars(
-        access.scope_notifications(query, current_user).order_by(Notification.created_at, Notification.id)
-    )
-    may_open_messages = access.may_open(current_user, "messages")
-    return [
-        TimelineEntry(
-            message.created_at,
-            "message",
-            template_label(message.template),
-            url=url_for("notification.details_view", id=message.id) if may_open_messages else None,
-            record=message,
-        )
-        for message in messages
-    ]
 
 
 # --------------------------------------------------------------------------------------------- invite
@@ -690,7 +590,7 @@ class RegistrationInviteView(StaffPage):
         counsel = db.session.get(Counsel, form.counsel.data)
         channel = InvitationChannel(form.channel.data)
         started = run_action(
-            lambda: start_registration(counsel, channel, _user(), requested=channel in REQUEST_CHANNELS)
+            lambda: start_registration(counsel, channel, reader(), requested=channel in REQUEST_CHANNELS)
         )
         if not started.ok:
             return redirect(url_for(".index"))
@@ -722,7 +622,7 @@ class RegistrationInviteView(StaffPage):
         return redirect(url_for(".index"))
 
     def _invite_all(self, channel: InvitationChannel, eligible: int) -> None:
-        outcome = run_action(lambda: invite_in_bulk(current_user.office, channel, _user()))
+        outcome = run_action(lambda: invite_in_bulk(current_user.office, channel, reader()))
         if not outcome.ok:
             return
         invited = outcome.value

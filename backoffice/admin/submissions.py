@@ -2,6 +2,8 @@
 check results, its attachments to download, and a supervisor's correction of a received time; and the
 portal clients allowed to call the API."""
 
+from typing import Any
+
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
@@ -14,11 +16,11 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, national_scope, refuse, run_action
+from backoffice.admin.base import ScopedModelView, national_scope, reader, refuse, run_action
 from backoffice.admin.submission_work import queue_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import (
     CheckOutcome,
     DocumentKind,
@@ -120,13 +122,7 @@ class SubmissionView(ScopedModelView):
             .options(joinedload(Submission.deadline_rule), joinedload(Submission.resubmission_of))
         )
 
-    def render(self, template, **kwargs):
-        record = kwargs.get("model")
-        if template == self.details_template and record is not None:
-            kwargs.update(self._details(record))
-        return super().render(template, **kwargs)
-
-    def _details(self, submission: Submission) -> dict:
+    def details_context(self, submission: Submission) -> dict:
         by_attachment: dict[int | None, list] = {}
         for result in submission.check_results:
             by_attachment.setdefault(result.attachment_id, []).append(result)
@@ -135,7 +131,7 @@ class SubmissionView(ScopedModelView):
             "results_by_attachment": by_attachment,
             "shown": _shown(submission, request.args.get("show", type=int)),
             "correction_form": CorrectionForm() if self._may_correct() else None,
-            **queue_context(submission, current_user._get_current_object()),
+            **queue_context(submission, reader()),
         }
 
     def _may_correct(self) -> bool:
@@ -159,9 +155,9 @@ class SubmissionView(ScopedModelView):
         if attachment is None:
             abort(404)
         action = "attachment.viewed" if inline else "attachment.downloaded"
-        record_event(action, record=submission, after={"attachment": attachment.public_id})
+        record_event(action, actor=reader(), record=submission, after={"attachment": attachment.public_id})
         db.session.commit()
-        path = DocumentStore(self._storage_root()).path_for(attachment.sha256)
+        path = document_store().path_for(attachment.sha256)
         response = send_file(
             path,
             mimetype="application/pdf",
@@ -177,12 +173,6 @@ class SubmissionView(ScopedModelView):
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @staticmethod
-    def _storage_root() -> str:
-        from flask import current_app
-
-        return current_app.config["STORAGE_ROOT"]
-
     @expose("/correct-received-time/", methods=("POST",))
     def correct_view(self):
         submission = self.get_one(request.form.get("id"))
@@ -194,9 +184,7 @@ class SubmissionView(ScopedModelView):
             return redirect(url_for(".details_view", id=submission.id))
         corrected = form.corrected_at.data.replace(tzinfo=EASTERN)
         run_action(
-            lambda: correct_received_time(
-                submission, corrected, form.reason.data, current_user._get_current_object()
-            ),
+            lambda: correct_received_time(submission, corrected, form.reason.data, reader()),
             _("The received time is corrected; the original is kept."),
         )
         return redirect(url_for(".details_view", id=submission.id))
@@ -217,7 +205,7 @@ class SubmissionView(ScopedModelView):
         submission = self._worked_on(WORKERS, "hold")
         note = request.form.get("note", "")
         run_action(
-            lambda: decisions.put_on_hold(submission.id, _staff(), note),
+            lambda: decisions.put_on_hold(submission.id, reader(), note),
             _("The submission is on hold, out of Next, with your note."),
         )
         return self._back_to(submission)
@@ -225,7 +213,7 @@ class SubmissionView(ScopedModelView):
     @expose("/take-off-hold/", methods=("POST",))
     def take_off_hold_view(self):
         submission = self._worked_on(WORKERS | {Role.SUPERVISOR}, "take_off_hold")
-        run_action(lambda: decisions.take_off_hold(submission.id, _staff()), _("The submission is off hold."))
+        run_action(lambda: decisions.take_off_hold(submission.id, reader()), _("The submission is off hold."))
         return self._back_to(submission)
 
     @expose("/note/", methods=("POST",))
@@ -233,7 +221,7 @@ class SubmissionView(ScopedModelView):
         submission = self._worked_on(NOTE_WRITERS, "note")
         note = request.form.get("note", "")
         run_action(
-            lambda: decisions.add_note(submission.id, _staff(), note), _("Your note is kept on the timeline.")
+            lambda: decisions.add_note(submission.id, reader(), note), _("Your note is kept on the timeline.")
         )
         return self._back_to(submission)
 
@@ -241,7 +229,7 @@ class SubmissionView(ScopedModelView):
     def return_view(self):
         submission = self._worked_on(SUPERVISORS, "return_to_queue")
         run_action(
-            lambda: decisions.return_to_queue(submission.id, _staff()),
+            lambda: decisions.return_to_queue(submission.id, reader()),
             _("The submission is back in the queue for anyone to claim."),
         )
         return self._back_to(submission)
@@ -254,7 +242,7 @@ class SubmissionView(ScopedModelView):
             flash(_("Choose who takes the submission."), "error")
             return self._back_to(submission)
         run_action(
-            lambda: decisions.reassign(submission.id, _staff(), to),
+            lambda: decisions.reassign(submission.id, reader(), to),
             _("%(name)s holds the submission now.", name=to.full_name),
         )
         return self._back_to(submission)
@@ -265,7 +253,7 @@ class SubmissionView(ScopedModelView):
         submission = self._worked_on(WORKERS, "change_kind")
         kind, why = request.form.get("kind", ""), request.form.get("why", "")
         run_action(
-            lambda: decisions.change_document_kind(submission.id, _staff(), kind, why),
+            lambda: decisions.change_document_kind(submission.id, reader(), kind, why),
             _("The kind of document is corrected and its deadline judged again."),
         )
         return self._back_to(submission)
@@ -285,7 +273,7 @@ class SubmissionView(ScopedModelView):
         ]
         note = request.form.get("note", "")
         run_action(
-            lambda: decisions.decide_by_file(submission.id, _staff(), outcomes, note),
+            lambda: decisions.decide_by_file(submission.id, reader(), outcomes, note),
             _("The decision on each file is recorded; counsel is told."),
         )
         return self._back_to(submission)
@@ -293,10 +281,6 @@ class SubmissionView(ScopedModelView):
 
 WORKERS = frozenset({Role.CLERK, Role.DIVISION_MEMBER})
 SUPERVISORS = frozenset({Role.SUPERVISOR})
-
-
-def _staff() -> StaffUser:
-    return current_user._get_current_object()
 
 
 class PortalClientView(ScopedModelView):
@@ -316,10 +300,8 @@ class PortalClientView(ScopedModelView):
     column_formatters = {"created_at": fmt.instant, "last_used_at": fmt.instant, "revoked_at": fmt.instant}
     column_details_list = column_list
 
-    def render(self, template, **kwargs):
-        if template == self.details_template:
-            kwargs["action_form"] = FlaskForm()
-        return super().render(template, **kwargs)
+    def details_context(self, client: PortalClient) -> dict[str, Any]:
+        return {"action_form": FlaskForm()}
 
     @expose("/revoke/", methods=("POST",))
     def revoke_view(self):
@@ -327,7 +309,7 @@ class PortalClientView(ScopedModelView):
             abort(400)
         client: PortalClient = self.get_one(request.form.get("id"))
         run_action(
-            lambda: revoke_portal_client(client, actor_label=current_user.email),
+            lambda: revoke_portal_client(client, actor=reader()),
             _("The portal client is revoked: its token no longer works."),
         )
         return redirect(url_for(".details_view", id=client.id))

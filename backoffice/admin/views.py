@@ -1,5 +1,7 @@
 """Model screens: cases, counsel, staff users, offices, divisions, audit log and jobs."""
 
+from typing import Any
+
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
@@ -96,14 +98,13 @@ class CaseView(ScopedModelView):
     def scope(self, query):
         return access.scope_cases(query, current_user)
 
-    def render(self, template, **kwargs):
-        record = kwargs.get("model")
-        if template == self.details_template and record is not None:
-            kwargs["messages_url"] = _messages_url(case=record.id)
-            kwargs["counsel_of_record"] = sorted(
-                record.counsel_of_record, key=lambda link: (not link.is_current, link.counsel.full_name)
-            )
-        return super().render(template, **kwargs)
+    def details_context(self, case: Case) -> dict[str, Any]:
+        return {
+            "messages_url": _messages_url(case=case.id),
+            "counsel_of_record": sorted(
+                case.counsel_of_record, key=lambda link: (not link.is_current, link.counsel.full_name)
+            ),
+        }
 
 
 class CounselView(ScopedModelView):
@@ -156,18 +157,17 @@ class CounselView(ScopedModelView):
     def scope(self, query):
         return access.scope_counsel(query, current_user, Counsel.id)
 
-    def render(self, template, **kwargs):
-        record = kwargs.get("model")
-        if template == self.details_template and record is not None:
-            kwargs["messages_url"] = _messages_url(counsel=record.id)
-            visible = access.visible_case_ids(current_user)
-            kwargs["cases_of_record"] = db.session.scalars(
+    def details_context(self, counsel: Counsel) -> dict[str, Any]:
+        visible = access.visible_case_ids(current_user)
+        return {
+            "messages_url": _messages_url(counsel=counsel.id),
+            "cases_of_record": db.session.scalars(
                 select(CounselOfRecord)
                 .join(Case)
-                .where(CounselOfRecord.counsel_id == record.id, Case.id.in_(visible))
+                .where(CounselOfRecord.counsel_id == counsel.id, Case.id.in_(visible))
                 .order_by(CounselOfRecord.ended_on.is_not(None), Case.file_number)
-            ).all()
-        return super().render(template, **kwargs)
+            ).all(),
+        }
 
 
 class StaffUserView(ScopedModelView):
@@ -396,10 +396,8 @@ class JobRunView(ScopedModelView):
     def scope(self, query):
         return access.scope_job_runs(query, current_user)
 
-    def render(self, template, **kwargs):
-        if template == self.details_template and kwargs.get("model") is not None:
-            kwargs["refresh"] = kwargs["model"].status in (JobStatus.QUEUED, JobStatus.RUNNING)
-        return super().render(template, **kwargs)
+    def details_context(self, job_run: JobRun) -> dict[str, Any]:
+        return {"refresh": job_run.status in (JobStatus.QUEUED, JobStatus.RUNNING)}
 
 
 class ReasonView(ScopedModelView):

@@ -42,6 +42,16 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _json_body(name: str) -> dict:
+    """A required request body: the JSON object of schema `name`."""
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _path_id(name: str) -> dict:
+    """A public id in the path, e.g. {submission_id}."""
+    return {"name": name, "in": "path", "required": True, "schema": PUBLIC_ID}
+
+
 def _linked(response: dict, **links: dict) -> dict:
     """A response with links to the operations (by operationId) that its values let a client call next."""
     return {**response, "links": {name: {"operationId": name, **link} for name, link in links.items()}}
@@ -319,10 +329,7 @@ PATHS = {
             "operationId": "redeemInvitationCode",
             "summary": "Step 4: redeem an invitation code; an SMS access code goes to counsel's verified mobile",
             "description": "Unknown, expired, revoked and used codes all get the same 422 invalid_code.",
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("RedeemRequest")}},
-            },
+            "requestBody": _json_body("RedeemRequest"),
             "responses": {
                 "200": _linked(
                     _json(_ref("Challenge"), "The SMS step has started"),
@@ -336,10 +343,7 @@ PATHS = {
         "post": {
             "operationId": "verifyAccessCode",
             "summary": "Step 5: the 6-digit SMS access code (single use, 24 hours, limited attempts)",
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("VerifyRequest")}},
-            },
+            "requestBody": _json_body("VerifyRequest"),
             "responses": {
                 "200": _linked(
                     _json(_ref("ActiveAccount"), "The portal account is active"),
@@ -355,9 +359,7 @@ PATHS = {
         "get": {
             "operationId": "listAccountCases",
             "summary": "The active cases where this counsel is counsel of record",
-            "parameters": [
-                {"name": "portal_account_id", "in": "path", "required": True, "schema": PUBLIC_ID}
-            ],
+            "parameters": [_path_id("portal_account_id")],
             "responses": {
                 "200": _linked(
                     _json({"type": "array", "items": _ref("Case")}, "The cases"),
@@ -401,7 +403,7 @@ PATHS = {
         "get": {
             "operationId": "getSubmission",
             "summary": "A submission's status, decisions and the check results counsel may see",
-            "parameters": [{"name": "submission_id", "in": "path", "required": True, "schema": PUBLIC_ID}],
+            "parameters": [_path_id("submission_id")],
             "responses": {
                 "200": _json(_ref("SubmissionWithHistory"), "The submission"),
                 **_errors(404),

@@ -1,13 +1,13 @@
 """Portal API: counsel's cases, and submissions (streamed intake, then their status and check results)."""
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from sqlalchemy import select
 
 from backoffice.api import bp
 from backoffice.api.edge import check_fields
 from backoffice.api.openapi import request_fields
 from backoffice.extensions import db
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import Submission, SubmissionStatus
 from backoffice.workflows import submissions
 from backoffice.workflows.decisions import reasons_for_counsel
@@ -42,7 +42,7 @@ def create_submission():
     """Stream the upload to storage, check it, make the files durable, then commit the rows."""
     boundary = _multipart_boundary()
     request.max_content_length = REQUEST_CEILING
-    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    store = document_store()
     upload = receive_upload(request.stream, boundary, store, _check_fields_early)
     try:
         check_fields(upload.fields, SUBMISSION_FIELDS)

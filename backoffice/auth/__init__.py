@@ -122,7 +122,7 @@ def sign_in_page() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     user = current_user._get_current_object()
     end_sessions(user)
-    record_event_now("sign_out", record=user)
+    record_event_now("sign_out", actor=user, record=user)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from backoffice.devservices import sample_pdfs
 from backoffice.extensions import db
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import (
     Case,
     CaseStatus,
@@ -107,7 +107,7 @@ def load_demo_data() -> dict[str, Any]:
         _queue_demo_messages()
         _create_portal_accounts()
         _create_demo_registrations()
-        record_event("demo_data.loaded", actor_label=COMMAND_LINE)
+        record_event("demo_data.loaded", actor=COMMAND_LINE)
         db.session.commit()
     token = _fresh_portal_token()
     if db.session.scalar(select(Submission.id).limit(1)) is None:
@@ -327,7 +327,7 @@ DEMO_SUBMISSIONS = [
 
 def _create_demo_submissions() -> None:
 
-    store = DocumentStore(current_app.config["STORAGE_ROOT"])
+    store = document_store()
     client = db.session.scalar(select(PortalClient).where(PortalClient.revoked_at.is_(None)))
     cases = db.session.scalars(
         select(Case)
@@ -397,6 +397,7 @@ def _create_staff(plan: list[dict[str, Any]]) -> None:
             office_code=office,
             division_code=division,
             preferred_language="fr" if office == "eastern" else "en",
+            created_by=COMMAND_LINE,
         )
 
 

@@ -3,7 +3,8 @@
 It answers as Webex does (bearer token, JSON bodies, `{"message", "errors", "trackingId"}` errors,
 204 on delete) and keeps the meetings, their invitees and the emails Webex would have sent in
 memory. Tests (and a person trying things) can make it fail the next calls (429 with Retry-After,
-5xx) or answer slowly, in-process or through POST /_emulator/fail and /_emulator/delay.
+5xx) or answer slowly, in-process or through POST /_emulator/fail and /_emulator/delay; in-process, a call
+can also be held until the caller releases it, and the caller can wait for the call to arrive.
 
 Alone: python -m backoffice.devservices.webex_emulator --port 6013 --token dev-webex-token
 """
@@ -12,7 +13,6 @@ import argparse
 import re
 import secrets
 import threading
-import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,7 @@ PLANNED_MESSAGES = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+HOLD_LIMIT_SECONDS = 60.0  # a held call is answered after this even if never released
 
 
 class WebexEmulator:
@@ -58,6 +59,8 @@ class WebexEmulator:
         self.planned_failures: list[tuple[int, float | None]] = []
         self.planned_delays: list[float] = []
         self.lock = threading.Lock()
+        self.held = threading.Condition(self.lock)
+        self._waiting: list[threading.Event] = []  # one per call being delayed or held now
         self.app = self._build_app()
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
@@ -70,6 +73,29 @@ class WebexEmulator:
         with self.lock:
             self.planned_delays.extend([seconds] * times)
 
+    def hold_next(self, times: int = 1) -> None:
+        """The next `times` API calls are answered only when `release()` is called (a Webex busy for as long as
+        a test needs), or after HOLD_LIMIT_SECONDS."""
+        self.delay_next(HOLD_LIMIT_SECONDS, times)
+
+    def wait_until_held(self, count: int = 1, timeout: float = 30) -> bool:
+        """Wait until `count` calls are being delayed or held; whether they were before `timeout` ran out."""
+        with self.held:
+            return self.held.wait_for(lambda: len(self._waiting) >= count, timeout)
+
+    @property
+    def holding(self) -> int:
+        """How many calls are being delayed or held, not answered yet."""
+        with self.lock:
+            return len(self._waiting)
+
+    def release(self) -> None:
+        """Answer at once every call being delayed or held."""
+        with self.lock:
+            waiting, self._waiting = self._waiting, []
+        for answer in waiting:
+            answer.set()
+
     def reset(self) -> None:
         with self.lock:
             self.meetings.clear()
@@ -77,6 +103,7 @@ class WebexEmulator:
             self.emails_sent.clear()
             self.planned_failures.clear()
             self.planned_delays.clear()
+        self.release()
 
     def _build_app(self) -> Flask:
         app = Flask("webex_emulator")
@@ -153,7 +180,7 @@ class WebexEmulator:
             delay = self.planned_delays.pop(0) if self.planned_delays else 0.0
             failure = self.planned_failures.pop(0) if self.planned_failures else None
         if delay:
-            time.sleep(delay)
+            self._wait(delay)
         if failure is None:
             return None
         status, retry_after = failure
@@ -161,6 +188,16 @@ class WebexEmulator:
         if retry_after is not None:
             response[0].headers["Retry-After"] = str(retry_after)
         return response
+
+    def _wait(self, seconds: float) -> None:
+        answer = threading.Event()
+        with self.held:
+            self._waiting.append(answer)
+            self.held.notify_all()
+        answer.wait(seconds)
+        with self.lock:
+            if answer in self._waiting:
+                self._waiting.remove(answer)
 
     def _authentication_problem(self):
         if request.headers.get("Authorization", "") != f"Bearer {self.access_token}":

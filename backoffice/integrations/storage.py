@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
+
 
 @dataclass(frozen=True)
 class StoredDocument:
@@ -86,3 +88,8 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def document_store() -> DocumentStore:
+    """The application's document store (STORAGE_ROOT): the one way the back office reaches its documents."""
+    return DocumentStore(current_app.config["STORAGE_ROOT"])

@@ -35,7 +35,6 @@ from backoffice.models import (
     ReasonUse,
     Registration,
     RegistrationStatus,
-    Role,
     ServiceTarget,
     StaffUser,
     Submission,
@@ -106,12 +105,9 @@ class DashboardScope:
         return query
 
     def decisions(self, query: Select, model: type = Decision) -> Select:
-        """Decisions, and their daily tallies (`model`), keep their submission's office and division: scoped
-        on them as access.scope_submissions scopes submissions, so that none of them joins the submissions."""
-        if not self.national:
-            query = query.where(model.office_id == self.user.office_id)
-            if self.user.role is Role.DIVISION_MEMBER:
-                query = query.where(model.division_id == self.user.division_id)
+        """Decisions, and their daily tallies (`model`), keep their submission's office and division: scoped on
+        their own columns by the same rule as submissions, so that none of them joins the submissions."""
+        query = access.scope_by_office_and_division(query, self.user, model.office_id, model.division_id)
         if self.office_id:
             query = query.where(model.office_id == self.office_id)
         if self.division_id:

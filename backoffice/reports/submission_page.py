@@ -1,11 +1,9 @@
 """What the submission page reads beside the submission itself: who may be handed it, its timeline of
 events and internal notes, the submissions before it on its case, and its chain of resubmissions."""
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import literal, select, union
 from sqlalchemy.orm import aliased
 
@@ -17,6 +15,7 @@ from backoffice.models import (
     Submission,
     SubmissionNote,
 )
+from backoffice.reports.timeline import SUBMISSION_EVENTS, TimelineEntry, audit_entries
 from backoffice.workflows import access
 from backoffice.workflows.queue_actions import QUEUES
 
@@ -36,60 +35,16 @@ def reassign_choices(submission: Submission) -> list[StaffUser]:
 
 # ------------------------------------------------------------------------------------------------ timeline
 
-# What each audit event of a submission means, as the timeline says it.
-EVENT_LABELS = {
-    "submission.received": _l("Received through My Case"),
-    "submission.start_screening": _l("Automated checks started"),
-    "submission.finish_screening": _l("Automated checks finished; sent to registry"),
-    "submission.screening_requeued": _l("Automated checks started again"),
-    "submission.claimed": _l("Claimed"),
-    "submission.released": _l("Released to the queue"),
-    "submission.claim_expired": _l("Claim left idle: released to the queue"),
-    "submission.reassigned": _l("Reassigned by a supervisor"),
-    "submission.returned_to_queue": _l("Returned to the queue by a supervisor"),
-    "submission.put_on_hold": _l("Put on hold"),
-    "submission.taken_off_hold": _l("Taken off hold"),
-    "submission.note_added": _l("Internal note"),
-    "submission.kind_changed": _l("Kind of document corrected; checks run again"),
-    "submission.checked_again": _l("Automated checks run again"),
-    "submission.received_time_corrected": _l("Received time corrected"),
-    "submission.accept_to_division": _l("Accepted by registry and sent to the division"),
-    "submission.reject_by_registry": _l("Rejected by registry; counsel asked to resubmit"),
-    "submission.accept_by_division": _l("Accepted by the division"),
-    "submission.reject_by_division": _l("Rejected by the division"),
-    "attachment.viewed": _l("PDF viewed"),
-    "attachment.downloaded": _l("PDF downloaded"),
-}
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    action: str
-    text: str
-    by: str
-    details: dict[str, Any]
-    note: str = ""
-
 
 def timeline_of(submission: Submission, notes: dict[int, str], limit: int = 500) -> list[TimelineEntry]:
-    """The submission's latest audit events in order, with the text of its internal notes."""
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.record_type == "submissions", AuditEvent.record_id == str(submission.id))
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-    ).all()
+    """The submission's latest audit events in order, with their details and the text of its internal notes."""
     return [
-        TimelineEntry(
-            at=event.occurred_at,
-            action=event.action,
-            text=str(EVENT_LABELS.get(event.action, event.action)),
-            by=event.actor.full_name if event.actor else event.actor_label,
-            details=_timeline_details(event),
-            note=notes.get((event.after or {}).get("note"), ""),
+        replace(
+            entry,
+            details=_timeline_details(entry.record),
+            note=notes.get((entry.record.after or {}).get("note"), ""),
         )
-        for event in reversed(events)
+        for entry in audit_entries(submission, SUBMISSION_EVENTS, limit)
     ]
 
 

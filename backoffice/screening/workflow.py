@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 from backoffice import queue
 from backoffice.extensions import db
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import (
     Attachment,
     AuditEvent,
@@ -33,7 +33,7 @@ from backoffice.screening.checks import (
 from backoffice.screening.pdf_reading import ReadingSettings, read_document
 from backoffice.screening.sandbox import Limits
 from backoffice.workflows import submissions
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.state_machine import ChangedMeanwhile
 
 
@@ -77,7 +77,7 @@ def check_context(submission: Submission) -> CheckContext:
 
 def screen_attachment(attachment: Attachment, context: CheckContext) -> list[CheckResult]:
     started = time.monotonic()
-    path = DocumentStore(current_app.config["STORAGE_ROOT"]).path_for(attachment.sha256)
+    path = document_store().path_for(attachment.sha256)
     document = read_document(Path(path), attachment.filename, attachment.size, reading_settings())
     results = run_document_checks(document, context)
     db.session.execute(delete(CheckResultRecord).where(CheckResultRecord.attachment_id == attachment.id))
@@ -103,7 +103,6 @@ def reading_settings() -> ReadingSettings:
     )
 
 
-RECHECK_JOB = "jobs.screening.check_again"
 WAITING_IN_QUEUES = (SubmissionStatus.WITH_REGISTRY, SubmissionStatus.WITH_DIVISION)
 
 
@@ -116,7 +115,7 @@ def queue_check_again(submission: Submission) -> None:
     finish the submission shows its checks as running, and it cannot be accepted with others."""
     submission.screening_outcome = None
     submission.screening_finished_at = None
-    queue.enqueue_after_commit(RECHECK_JOB, submission.id, job_id=recheck_job_id(submission.id))
+    queue.enqueue_after_commit(queue.JobName.CHECK_AGAIN, submission.id, job_id=recheck_job_id(submission.id))
 
 
 def check_again(submission_id: int) -> CheckOutcome | None:
@@ -130,7 +129,10 @@ def check_again(submission_id: int) -> CheckOutcome | None:
         db.session.commit()
     _store_outcome(submission, context)
     record_event(
-        "submission.checked_again", record=submission, after={"outcome": submission.screening_outcome.value}
+        "submission.checked_again",
+        actor=SYSTEM,
+        record=submission,
+        after={"outcome": submission.screening_outcome.value},
     )
     db.session.commit()
     return submission.screening_outcome
@@ -197,7 +199,9 @@ def requeue_lost_screenings() -> list[int]:
         )
     ).all():  # checks to run again after a correction, whose job Redis lost
         if not queue.job_is_waiting_or_running(recheck_job_id(submission_id)):
-            queue.enqueue_after_commit(RECHECK_JOB, submission_id, job_id=recheck_job_id(submission_id))
+            queue.enqueue_after_commit(
+                queue.JobName.CHECK_AGAIN, submission_id, job_id=recheck_job_id(submission_id)
+            )
             requeued.append(submission_id)
     for submission in db.session.scalars(waiting).all():
         job_id = submissions.screening_job_id(submission.id)
@@ -207,8 +211,10 @@ def requeue_lost_screenings() -> list[int]:
         if losses >= MAX_SCREENING_REQUEUES:
             _give_up(submission)
             continue
-        record_event("submission.screening_requeued", record=submission, after={"attempt": losses + 1})
-        queue.enqueue_after_commit(submissions.SCREEN_JOB, submission.id, job_id=job_id)
+        record_event(
+            "submission.screening_requeued", actor=SYSTEM, record=submission, after={"attempt": losses + 1}
+        )
+        queue.enqueue_after_commit(queue.JobName.SCREEN_SUBMISSION, submission.id, job_id=job_id)
         requeued.append(submission.id)
     db.session.commit()
     return requeued

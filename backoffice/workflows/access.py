@@ -43,14 +43,20 @@ def has_national_scope(user: StaffUser) -> bool:
     return user.role is Role.ADMIN or user.office_id is None
 
 
-def scope_cases(query: Select, user: StaffUser) -> Select:
-    """Restrict a query that selects cases to those the user may see."""
+def scope_by_office_and_division(query: Select, user: StaffUser, office_id, division_id) -> Select:
+    """Restrict a query on records kept by office and division (`office_id`, `division_id`: their columns) to
+    those the user may see: their region, and their division for division members."""
     if has_national_scope(user):
         return query
-    query = query.where(Case.office_id == user.office_id)
+    query = query.where(office_id == user.office_id)
     if user.role is Role.DIVISION_MEMBER:
-        query = query.where(Case.division_id == user.division_id)
+        query = query.where(division_id == user.division_id)
     return query
+
+
+def scope_cases(query: Select, user: StaffUser) -> Select:
+    """Restrict a query that selects cases to those the user may see."""
+    return scope_by_office_and_division(query, user, Case.office_id, Case.division_id)
 
 
 def visible_case_ids(user: StaffUser) -> Select:
@@ -93,12 +99,7 @@ def scope_notifications(query: Select, user: StaffUser) -> Select:
 
 def scope_submissions(query: Select, user: StaffUser) -> Select:
     """Submissions are seen like their case: by region, and by division for division members."""
-    if has_national_scope(user):
-        return query
-    query = query.where(Submission.office_id == user.office_id)
-    if user.role is Role.DIVISION_MEMBER:
-        query = query.where(Submission.division_id == user.division_id)
-    return query
+    return scope_by_office_and_division(query, user, Submission.office_id, Submission.division_id)
 
 
 def scope_registrations(query: Select, user: StaffUser) -> Select:

@@ -7,18 +7,37 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, update
 
 from backoffice.extensions import db
 from backoffice.models import Division, Office, Role, StaffUser
 from backoffice.models.types import utcnow
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import Actor, record_event
 
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so that the answer takes as long either way.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+@dataclass(frozen=True)
+class PasswordHashing:
+    """Argon2id with the application's costs (PASSWORD_HASH_*), and a hash verified against when the email is
+    unknown, so that the answer takes as long either way."""
+
+    hasher: PasswordHasher
+    dummy_hash: str
+
+
+def init_password_hashing(app: Flask) -> None:
+    hasher = PasswordHasher(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"],
+        memory_cost=app.config["PASSWORD_HASH_MEMORY_KIB"],
+        parallelism=app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+    app.extensions["password_hashing"] = PasswordHashing(hasher, hasher.hash("not a real password"))
+
+
+def _hashing() -> PasswordHashing:
+    return current_app.extensions["password_hashing"]
+
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -32,7 +51,7 @@ class AccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing().hasher.hash(password)
 
 
 def check_password_strength(password: str) -> None:
@@ -53,6 +72,7 @@ def create_staff_user(
     office_code: str | None,
     division_code: str | None = None,
     preferred_language: str = "en",
+    created_by: Actor,
 ) -> StaffUser:
     """Create a staff user after checking the rules of roles, offices and divisions."""
     email = email.strip().lower()
@@ -73,7 +93,7 @@ def create_staff_user(
     )
     db.session.add(user)
     db.session.flush()
-    record_event("staff_users.created", record=user, after=describe_staff(user))
+    record_event("staff_users.created", actor=created_by, record=user, after=describe_staff(user))
     return user
 
 
@@ -135,12 +155,12 @@ def sign_in(email: str, password: str) -> SignInResult:
     """
     user = find_staff_by_email(email)
     if user is None or not user.is_active_account:
-        _verify(_DUMMY_HASH, password)
-        record_event("sign_in.failed", actor_label=_email_domain(email))
+        _verify(_hashing().dummy_hash, password)
+        record_event("sign_in.failed", actor=_email_domain(email))
         db.session.commit()
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
     if not _reserve_attempt(user):
-        _verify(_DUMMY_HASH, password)
+        _verify(_hashing().dummy_hash, password)
         record_event("sign_in.refused_locked", record=user, actor=user)
         _start_lockout(user)  # if the attempts still being checked have not started it yet
         db.session.commit()
@@ -154,7 +174,7 @@ def sign_in(email: str, password: str) -> SignInResult:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(user)
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hashing().hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     record_event("sign_in.succeeded", record=user, actor=user)
     db.session.commit()
@@ -215,7 +235,7 @@ def _start_lockout(user: StaffUser) -> bool:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hashing().hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

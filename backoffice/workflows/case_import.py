@@ -31,13 +31,12 @@ from backoffice.models import (
     StaffUser,
 )
 from backoffice.models.types import utcnow
-from backoffice.queue import enqueue_after_commit
-from backoffice.workflows.audit import COMMAND_LINE, record_event
+from backoffice.queue import JobName, enqueue_after_commit
+from backoffice.workflows.audit import COMMAND_LINE, SYSTEM, record_event
 from backoffice.workflows.cases import file_number_problem, normalise_file_number, normalise_uci
 from backoffice.workflows.i18n import in_both_languages
 from backoffice.workflows.jobs import fail_run
 
-JOB_NAME = "jobs.case_import.run_case_import"
 REQUIRED_COLUMNS = ("file_number", "division", "office")
 COLUMNS = REQUIRED_COLUMNS + (
     "case_status",
@@ -95,8 +94,10 @@ def start_case_import(source: Path, source_name: str, *, requested_by: StaffUser
     stored.write_bytes(source.read_bytes())
     run.input_path = str(stored.relative_to(current_app.config["STORAGE_ROOT"]))
     run.rq_job_id = f"case-import-{run.id}"
-    record_event("case_import.queued", record=run, actor=requested_by, after={"file": source_name})
-    enqueue_after_commit(JOB_NAME, run.id, job_id=run.rq_job_id)
+    record_event(
+        "case_import.queued", record=run, actor=requested_by or COMMAND_LINE, after={"file": source_name}
+    )
+    enqueue_after_commit(JobName.IMPORT_CASES, run.id, job_id=run.rq_job_id)
     db.session.commit()
     return run
 
@@ -114,7 +115,7 @@ def read_header(path: Path) -> list[str]:
     return header
 
 
-def run_case_import(run_id: int) -> JobRun | None:
+def import_cases(run_id: int) -> JobRun | None:
     """The job: import every row of a queued run. Does nothing for a run already finished."""
     run = db.session.get(JobRun, run_id)
     if run is None or run.status in (JobStatus.FINISHED, JobStatus.FAILED):
@@ -162,7 +163,7 @@ def _finish(run: JobRun) -> JobRun:
     run.finished_at = utcnow()
     counts = {"rows": run.total, "imported": run.succeeded, "refused": run.failed}
     run.summary = {**run.summary, **counts}
-    record_event("case_import.finished", record=run, after=counts)
+    record_event("case_import.finished", actor=SYSTEM, record=run, after=counts)
     db.session.commit()
     return run
 
@@ -359,7 +360,7 @@ def _upsert_case(values: dict[str, Any]) -> Case:
         case = Case(file_number=values["file_number"], **wanted)
         db.session.add(case)
         db.session.flush()
-        record_event("case.imported", record=case, after=_plain(wanted))
+        record_event("case.imported", actor=SYSTEM, record=case, after=_plain(wanted))
         return case
     _update(case, wanted, "case.updated_by_import", office_id=wanted["office_id"])
     return case
@@ -372,7 +373,9 @@ def _upsert_counsel(values: dict[str, Any], case: Case) -> Counsel:
         counsel = Counsel(external_id=values["external_id"], **wanted)
         db.session.add(counsel)
         db.session.flush()
-        record_event("counsel.imported", record=counsel, office_id=case.office_id, after=_plain(wanted))
+        record_event(
+            "counsel.imported", actor=SYSTEM, record=counsel, office_id=case.office_id, after=_plain(wanted)
+        )
         return counsel
     _update(counsel, wanted, "counsel.updated_by_import", office_id=case.office_id)
     return counsel
@@ -390,10 +393,14 @@ def _link(case: Case, counsel: Counsel, of_record: bool) -> None:
             link = CounselOfRecord(case=case, counsel=counsel, started_on=today)
             db.session.add(link)
         link.ended_on = None
-        record_event("counsel_of_record.added", record=case, after={"counsel": counsel.external_id})
+        record_event(
+            "counsel_of_record.added", actor=SYSTEM, record=case, after={"counsel": counsel.external_id}
+        )
     elif not of_record and link is not None and link.ended_on is None:
         link.ended_on = today
-        record_event("counsel_of_record.ended", record=case, after={"counsel": counsel.external_id})
+        record_event(
+            "counsel_of_record.ended", actor=SYSTEM, record=case, after={"counsel": counsel.external_id}
+        )
 
 
 def _update(record: Any, wanted: dict[str, Any], action: str, *, office_id: int) -> None:
@@ -403,7 +410,9 @@ def _update(record: Any, wanted: dict[str, Any], action: str, *, office_id: int)
     for name in before:
         setattr(record, name, wanted[name])
     after = {name: wanted[name] for name in before}
-    record_event(action, record=record, office_id=office_id, before=_plain(before), after=_plain(after))
+    record_event(
+        action, actor=SYSTEM, record=record, office_id=office_id, before=_plain(before), after=_plain(after)
+    )
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from backoffice.models import (
 from backoffice.models.types import utcnow
 from backoffice.screening import workflow as screening
 from backoffice.workflows import submissions, tallies, timeliness
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.concurrency import compare_and_set, for_update
 from backoffice.workflows.notifications import counsel_values, queue_message
 from backoffice.workflows.queue_actions import QUEUES, require_action, works_queue
@@ -105,7 +105,9 @@ def release_idle_claims(now: datetime | None = None) -> list[int]:
             claimed_by_id=None,
             claimed_at=None,
         ):
-            record_event("submission.claim_expired", record=submission, before={"claimed_by": holder})
+            record_event(
+                "submission.claim_expired", actor=SYSTEM, record=submission, before={"claimed_by": holder}
+            )
             released.append(submission.id)
     db.session.commit()
     return released

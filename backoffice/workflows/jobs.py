@@ -10,12 +10,11 @@ from backoffice import queue
 from backoffice.extensions import db
 from backoffice.models import JobRun, JobStatus
 from backoffice.models.types import utcnow
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.i18n import in_both_languages
 
 # The job that carries out each kind of run; each is idempotent, so queueing it again is safe.
-JOB_NAMES = {"case_import": "jobs.case_import.run_case_import"}
-SWEEP_JOB = "jobs.maintenance.sweep"
+RUN_JOBS = {"case_import": queue.JobName.IMPORT_CASES}  # the job that carries a run of each kind
 SWEEP_EVERY = timedelta(minutes=5)
 MAX_REQUEUES = 3
 
@@ -47,15 +46,15 @@ def requeue_lost_runs() -> list[int]:
             fail_run(run, _l("The job was lost %(count)d times and was stopped.", count=attempts), "lost")
             continue
         run.summary = {**run.summary, "requeued": attempts + 1}
-        record_event("job.requeued", record=run, after={"attempt": attempts + 1})
-        queue.enqueue_after_commit(JOB_NAMES[run.kind], run.id, job_id=run.rq_job_id)
+        record_event("job.requeued", actor=SYSTEM, record=run, after={"attempt": attempts + 1})
+        queue.enqueue_after_commit(RUN_JOBS[run.kind], run.id, job_id=run.rq_job_id)
         requeued.append(run.id)
     db.session.commit()
     return requeued
 
 
 def schedule_sweep() -> None:
-    queue.enqueue_in(SWEEP_EVERY, SWEEP_JOB, job_id="maintenance-sweep")
+    queue.enqueue_in(SWEEP_EVERY, queue.JobName.SWEEP, job_id="maintenance-sweep")
 
 
 def fail_run(run: JobRun, message, reason: str) -> None:
@@ -67,4 +66,4 @@ def fail_run(run: JobRun, message, reason: str) -> None:
         *run.errors,
         {"row": None, "column": None, "message_en": both["en"], "message_fr": both["fr"]},
     ]
-    record_event("job.failed", record=run, after={"error": reason})
+    record_event("job.failed", actor=SYSTEM, record=run, after={"error": reason})

@@ -10,6 +10,8 @@ and erased from the outbox once the message is delivered.
 from dataclasses import dataclass, field
 from typing import Any
 
+from backoffice.i18n import current_language
+
 EMAIL, SMS, MAIL, FAX = "email", "sms", "mail", "fax"
 HELP_DESK = "1-833-777-2433"
 
@@ -157,3 +159,9 @@ TEMPLATES: dict[str, MessageTemplate] = {
         ),
     ]
 }
+
+
+def template_label(name: str) -> str:
+    """What a template is called, in the reader's language (its name when it is not known)."""
+    spec = TEMPLATES.get(name)
+    return name if spec is None else spec.label.get(current_language(), name)

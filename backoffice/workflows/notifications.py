@@ -30,14 +30,13 @@ from backoffice.models import (
     StaffUser,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.concurrency import compare_and_set
 from backoffice.workflows.message_attachments import attachments_for
 from backoffice.workflows.message_rendering import BILINGUAL, MASK, RenderedMessage, render_message
 from backoffice.workflows.message_templates import HELP_DESK, TEMPLATES
 from backoffice.workflows.refusals import Refused
 
-DELIVER_JOB = "jobs.notifications.deliver"
 WAITING = (NotificationStatus.QUEUED, NotificationStatus.RETRYING)
 MAX_RETRY_DELAY = timedelta(hours=1)
 NO_ADDRESS = _l("Counsel has no address for this way of sending. Correct the counsel record first.")
@@ -82,10 +81,13 @@ def queue_message(
     db.session.flush()
     _history(notification, "queued")
     record_event(
-        "notification.queued", record=notification, after={"template": template, "channel": channel.value}
+        "notification.queued",
+        actor=SYSTEM,
+        record=notification,
+        after={"template": template, "channel": channel.value},
     )
     if not channel.is_letter:
-        queue.enqueue_after_commit(DELIVER_JOB, notification.id)
+        queue.enqueue_after_commit(queue.JobName.DELIVER_MESSAGE, notification.id)
     return notification
 
 
@@ -248,7 +250,7 @@ def _record_failure(notification: Notification, failure: DeliveryFailure) -> Non
     notification.status = NotificationStatus.FAILED
     erase_secrets(notification)  # a code that did not go out is not kept either: staff issue a new one
     _history(notification, "failed", failure.reason)
-    record_event("notification.failed", record=notification, after={"reason": failure.reason})
+    record_event("notification.failed", actor=SYSTEM, record=notification, after={"reason": failure.reason})
 
 
 def _retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -258,7 +260,7 @@ def _retry_delay(attempts: int, retry_after: float | None) -> timedelta:
 
 def _schedule_retry(notification: Notification) -> None:
     delay = max(notification.next_attempt_at - utcnow(), timedelta(0)) + timedelta(seconds=1)
-    queue.enqueue_in(delay, DELIVER_JOB, notification.id)
+    queue.enqueue_in(delay, queue.JobName.DELIVER_MESSAGE, notification.id)
 
 
 def erase_secrets(notification: Notification) -> None:
@@ -294,7 +296,7 @@ def resend(notification: Notification, staff: StaffUser) -> None:
         before={"status": before},
         after={"status": "queued"},
     )
-    queue.enqueue_after_commit(DELIVER_JOB, notification.id)
+    queue.enqueue_after_commit(queue.JobName.DELIVER_MESSAGE, notification.id)
 
 
 def mark_letter_sent(notification: Notification, staff: StaffUser) -> None:
@@ -330,7 +332,7 @@ def requeue_waiting_notifications() -> list[int]:
     )
     requeued = list(db.session.scalars(due))
     for notification_id in requeued:
-        queue.enqueue(DELIVER_JOB, notification_id)
+        queue.enqueue(queue.JobName.DELIVER_MESSAGE, notification_id)
     abandoned = select(Notification).where(
         Notification.status == NotificationStatus.SENDING, Notification.claimed_until < now
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import Case, CaseStatus, CounselOfRecord, PortalAccount, PortalClient
 from backoffice.models.types import utcnow
-from backoffice.workflows.audit import COMMAND_LINE, record_event
+from backoffice.workflows.audit import COMMAND_LINE, Actor, record_event
 
 TOKEN_PREFIX = "mcp_"  # noqa: S105 - a prefix that names the kind of token
 
@@ -24,7 +24,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_portal_client(name: str, actor_label: str = COMMAND_LINE) -> tuple[PortalClient, str]:
+def create_portal_client(name: str, actor: Actor = COMMAND_LINE) -> tuple[PortalClient, str]:
     """A new client and its token; the token is returned once and only its hash is kept."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -35,15 +35,15 @@ def create_portal_client(name: str, actor_label: str = COMMAND_LINE) -> tuple[Po
     client = PortalClient(name=name, token_hash=hash_token(token))
     db.session.add(client)
     db.session.flush()
-    record_event("portal_client.created", record=client, actor_label=actor_label, after={"name": name})
+    record_event("portal_client.created", record=client, actor=actor, after={"name": name})
     return client, token
 
 
-def revoke_portal_client(client: PortalClient, actor_label: str = COMMAND_LINE) -> None:
+def revoke_portal_client(client: PortalClient, actor: Actor = COMMAND_LINE) -> None:
     if client.revoked_at is not None:
         return
     client.revoked_at = utcnow()
-    record_event("portal_client.revoked", record=client, actor_label=actor_label, after={"name": client.name})
+    record_event("portal_client.revoked", record=client, actor=actor, after={"name": client.name})
 
 
 def authenticate_portal_client(token: str | None) -> PortalClient | None:

@@ -82,8 +82,7 @@ class StateMachine:
         record_event(
             f"{self.name}.{transition}",
             record=record,
-            actor=actor,
-            actor_label=actor_label or (None if actor else SYSTEM),
+            actor=actor or actor_label or SYSTEM,
             before={"status": before.value},
             after={"status": record.status.value, **details},
         )

@@ -40,7 +40,6 @@ from backoffice.workflows.refusals import Refusal, Refused
 from backoffice.workflows.state_machine import StateMachine, Transition
 
 logger = logging.getLogger(__name__)
-SCREEN_JOB = "jobs.screening.screen_submission"
 REQUIRED_FIELDS = ("portal_account_id", "case_file_number", "document_kind", "subject")
 PURPOSES = ("", "reply", "witness_information")
 SERVED_ON = {"minister", "other_party"}
@@ -242,7 +241,7 @@ def record_submission(
     record_event(
         "submission.received",
         record=submission,
-        actor_label=f"portal: {client.name}",
+        actor=f"portal: {client.name}",
         after={
             "case": case.file_number,
             "kind": request.kind.value,
@@ -252,7 +251,9 @@ def record_submission(
         },
     )
     _queue_receipt(submission)
-    queue.enqueue_after_commit(SCREEN_JOB, submission.id, job_id=screening_job_id(submission.id))
+    queue.enqueue_after_commit(
+        queue.JobName.SCREEN_SUBMISSION, submission.id, job_id=screening_job_id(submission.id)
+    )
     return submission
 
 

@@ -100,6 +100,29 @@ def page_ranges(pages: list[int]) -> str:
     return ", ".join(parts)
 
 
+def pages_named(pages: list[int]) -> str:
+    """ "page 4" or "pages 1-3, 7": the pages a message points to."""
+    return f"{'page' if len(pages) == 1 else 'pages'} {page_ranges(pages)}"
+
+
+def listed(items: list[str], separator: str, limit: int) -> str:
+    """Items joined by `separator` ("; ", or " ; " in French), cut short after `limit` with the full count."""
+    shown = separator.join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}{separator}… ({len(items)})"
+
+
+def page_tops(document: DocumentFacts) -> list[tuple[int, str]]:
+    """(page number, text) of where titles stand: the first pages in full, then the start (lead) of every page."""
+    tops = [(index + 1, text) for index, text in enumerate(document.first_pages_text)]
+    tops += [(page.number, page.lead) for page in document.pages or []]
+    return tops
+
+
+def top_lines(text: str, count: int) -> list[str]:
+    """The first `count` non-empty lines of `text`."""
+    return [line for line in text.splitlines() if line.strip()][:count]
+
+
 def fold(text: str) -> str:
     """Lower case, no accents, straight apostrophes, single spaces: how checks compare words in EN and FR."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))

@@ -13,7 +13,9 @@ from backoffice.screening.checks.base import (
     DocumentFacts,
     Outcome,
     fold,
-    page_ranges,
+    page_tops,
+    pages_named,
+    top_lines,
 )
 
 CODE = "notice_of_appeal"
@@ -40,14 +42,14 @@ def is_notice_of_appeal_title(line: str) -> bool:
 
 
 def pages_with_title(document: DocumentFacts) -> list[int]:
-    """The first pages in full, and the start (lead) of every page."""
-    tops = [(index + 1, text) for index, text in enumerate(document.first_pages_text)]
-    tops += [(page.number, page.lead) for page in document.pages or []]
-    return sorted({number for number, text in tops if any(map(is_notice_of_appeal_title, _top_lines(text)))})
-
-
-def _top_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.strip()][:TOP_LINES]
+    """The pages with a notice of appeal's title at their top."""
+    return sorted(
+        {
+            number
+            for number, text in page_tops(document)
+            if any(map(is_notice_of_appeal_title, top_lines(text, TOP_LINES)))
+        }
+    )
 
 
 def check_notice_of_appeal(document: DocumentFacts, context: CheckContext) -> CheckResult | None:
@@ -61,7 +63,7 @@ def check_notice_of_appeal(document: DocumentFacts, context: CheckContext) -> Ch
             "This document does not look like a notice of appeal.",
             "Ce document ne semble pas être un avis d'appel.",
         )
-    listed = f"{'page' if len(pages) == 1 else 'pages'} {page_ranges(pages)}"
+    listed = pages_named(pages)
     return CheckResult(
         CODE,
         Outcome.FAILURE,

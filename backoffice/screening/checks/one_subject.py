@@ -14,7 +14,10 @@ from backoffice.screening.checks.base import (
     DocumentFacts,
     Outcome,
     fold,
-    page_ranges,
+    listed,
+    page_tops,
+    pages_named,
+    top_lines,
 )
 
 CODE = "one_subject"
@@ -119,11 +122,9 @@ def _starts_with(text: str, wording: str) -> bool:
 
 def subjects(document: DocumentFacts) -> dict[Title, list[int]]:
     """Every subject announced at the top of a page, with its pages (a title repeated counts once)."""
-    tops = [(index + 1, text) for index, text in enumerate(document.first_pages_text)]
-    tops += [(page.number, page.lead) for page in document.pages or []]
     found: dict[str, tuple[Title, set[int]]] = {}
-    for number, text in tops:
-        lines = [line for line in text.splitlines() if line.strip()][:TOP_LINES]
+    for number, text in page_tops(document):
+        lines = top_lines(text, TOP_LINES)
         if not lines:  # a scanned or blank page announces nothing
             continue
         for line, next_line in zip(lines, [*lines[1:], ""], strict=True):
@@ -141,8 +142,10 @@ def check_one_subject(document: DocumentFacts, context: CheckContext) -> CheckRe
     }
     if len(found) < 2:
         return CheckResult(CODE, Outcome.PASS, *_one_subject_messages(found), details)
-    english = _listed([f"{title.english} ({_pages(pages)})" for title, pages in found.items()], "; ")
-    french = _listed([f"{title.french} ({_pages(pages)})" for title, pages in found.items()], " ; ")
+    english = listed(
+        [f"{t.english} ({pages_named(pages)})" for t, pages in found.items()], "; ", LISTED_LIMIT
+    )
+    french = listed([f"{t.french} ({pages_named(pages)})" for t, pages in found.items()], " ; ", LISTED_LIMIT)
     return CheckResult(
         CODE,
         Outcome.WARNING,
@@ -163,13 +166,3 @@ def _one_subject_messages(found: dict[Title, list[int]]) -> tuple[str, str]:
         f"This PDF holds one subject: {title.english}.",
         f"Ce PDF porte sur un seul sujet : {title.french}.",
     )
-
-
-def _pages(pages: list[int]) -> str:
-    return f"{'page' if len(pages) == 1 else 'pages'} {page_ranges(pages)}"
-
-
-def _listed(items: list[str], separator: str) -> str:
-    """Items joined by "; " (" ; " in French), cut short after LISTED_LIMIT."""
-    shown = separator.join(items[:LISTED_LIMIT])
-    return shown if len(items) <= LISTED_LIMIT else f"{shown}{separator}… ({len(items)})"

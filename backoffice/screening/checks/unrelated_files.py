@@ -6,7 +6,14 @@ The page probe collects strings shaped like identifiers; only the exact forms co
 
 import re
 
-from backoffice.screening.checks.base import CheckContext, CheckResult, DocumentFacts, Outcome, page_ranges
+from backoffice.screening.checks.base import (
+    CheckContext,
+    CheckResult,
+    DocumentFacts,
+    Outcome,
+    listed,
+    pages_named,
+)
 
 CODE = "unrelated_files"
 LISTED_LIMIT = 20
@@ -84,25 +91,15 @@ def check_unrelated_files(document: DocumentFacts, context: CheckContext) -> Che
             "No other file number or UCI is mentioned.",
             "Aucun autre numéro de dossier ni IUC n'est mentionné.",
         )
-    english = [f"file {value} ({_pages(pages)})" for value, pages in files.items()]
-    english += [f"UCI {value} ({_pages(pages)})" for value, pages in ucis.items()]
-    french = [f"dossier {value} ({_pages(pages)})" for value, pages in files.items()]
-    french += [f"IUC {value} ({_pages(pages)})" for value, pages in ucis.items()]
+    english = [f"file {value} ({pages_named(pages)})" for value, pages in files.items()]
+    english += [f"UCI {value} ({pages_named(pages)})" for value, pages in ucis.items()]
+    french = [f"dossier {value} ({pages_named(pages)})" for value, pages in files.items()]
+    french += [f"IUC {value} ({pages_named(pages)})" for value, pages in ucis.items()]
     return CheckResult(
         CODE,
         Outcome.WARNING,
-        f"Other files are mentioned: {_listed(english, '; ')}. Check that this document belongs to this case.",
-        f"D'autres dossiers sont mentionnés : {_listed(french, ' ; ')}. Vérifiez que ce document se rapporte bien à "
+        f"Other files are mentioned: {listed(english, '; ', LISTED_LIMIT)}. Check that this document belongs to this case.",
+        f"D'autres dossiers sont mentionnés : {listed(french, ' ; ', LISTED_LIMIT)}. Vérifiez que ce document se rapporte bien à "
         "ce dossier.",
         {"file_numbers": files, "ucis": ucis},
     )
-
-
-def _pages(pages: list[int]) -> str:
-    return f"{'page' if len(pages) == 1 else 'pages'} {page_ranges(pages)}"
-
-
-def _listed(items: list[str], separator: str) -> str:
-    """Items joined by "; " (" ; " in French), cut short after LISTED_LIMIT."""
-    shown = separator.join(items[:LISTED_LIMIT])
-    return shown if len(items) <= LISTED_LIMIT else f"{shown}{separator}… ({len(items)})"

@@ -177,7 +177,7 @@ def redeem_invitation_code(client: PortalClient, request: RedeemRequest) -> Acce
     record_event(
         "invitation_code.redeemed",
         record=record.registration,
-        actor_label=f"portal: {client.name}",
+        actor=f"portal: {client.name}",
         after={"challenge": challenge.public_id, "sign_in_provider": request.provider},
     )
     return challenge
@@ -302,7 +302,7 @@ def _activate(client: PortalClient, challenge: AccessChallenge) -> PortalAccount
     except TransitionRefused:
         raise Refusal("invalid_access_code") from None  # a clerk acted on the registration at that moment
     db.session.flush()
-    record_event("portal_account.activated", record=account, actor_label=f"portal: {client.name}")
+    record_event("portal_account.activated", record=account, actor=f"portal: {client.name}")
     return account
 
 
@@ -354,7 +354,7 @@ def _record_flood(client: PortalClient, now: datetime) -> None:
         record_event_now(
             "portal_client.code_flood",
             record=client,
-            actor_label=f"portal: {client.name}",
+            actor=f"portal: {client.name}",
             after={"per_minute_above": current_app.config["CODE_FLOOD_FAILURES_PER_MINUTE"]},
         )
 

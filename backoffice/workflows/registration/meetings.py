@@ -25,12 +25,11 @@ from backoffice.models import (
     VerificationMeeting,
 )
 from backoffice.models.types import utcnow
-from backoffice.workflows.audit import record_event
+from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.concurrency import lock_again
 from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration.machine import R, fire, message_counsel, require
 
-SYNC_JOB = "jobs.registration.sync_meeting"
 MEETING_MINUTES = 30
 
 
@@ -103,7 +102,12 @@ def enter_link_by_hand(registration: Registration, link: str, number: str, clerk
     meeting.entered_by_hand, meeting.pending_change = True, None
     meeting.status = MeetingStatus.SCHEDULED
     registration.flag = None
-    record_event("meeting.entered_by_hand", record=registration, actor=clerk, after={"meeting": meeting.id})
+    record_event(
+        "meeting.entered_by_hand",
+        record=registration,
+        actor=clerk,
+        after={"meeting": meeting.id},
+    )
     _queue_meeting_message(meeting)
 
 
@@ -127,7 +131,7 @@ def _refuse_past(starts_at: datetime) -> None:
 def _sync_after_commit(meeting: VerificationMeeting) -> None:
     meeting.pending_since = utcnow()
     db.session.flush()
-    queue.enqueue_after_commit(SYNC_JOB, meeting.id)
+    queue.enqueue_after_commit(queue.JobName.SYNC_MEETING, meeting.id)
 
 
 STALLED_AFTER = timedelta(minutes=15)
@@ -183,7 +187,9 @@ def _record_done(meeting: VerificationMeeting, change: str, since, info: webex.M
     if info is not None:
         meeting.webex_meeting_id, meeting.web_link = info.meeting_id, info.web_link
         meeting.meeting_number = info.meeting_number
-    record_event(f"meeting.webex_{change}d", record=meeting.registration, after={"meeting": meeting.id})
+    record_event(
+        f"meeting.webex_{change}d", actor=SYSTEM, record=meeting.registration, after={"meeting": meeting.id}
+    )
     if meeting.pending_change != change or meeting.pending_since != since:
         if info is not None:  # made or moved in Webex meanwhile: remove it or move it again
             meeting.pending_change = "delete" if meeting.status is MeetingStatus.CANCELLED else "update"
@@ -237,7 +243,7 @@ def _retry_or_give_up(meeting: VerificationMeeting, reason: str, retry_after: fl
         if retry_after is not None
         else config["WEBEX_RETRY_BASE_SECONDS"] * 2 ** (meeting.attempts - 1)
     )
-    queue.enqueue_in(timedelta(seconds=delay), SYNC_JOB, meeting.id)
+    queue.enqueue_in(timedelta(seconds=delay), queue.JobName.SYNC_MEETING, meeting.id)
 
 
 def _give_up(meeting: VerificationMeeting, reason: str) -> None:
@@ -252,6 +258,7 @@ def _give_up(meeting: VerificationMeeting, reason: str) -> None:
     )
     record_event(
         "meeting.webex_failed",
+        actor=SYSTEM,
         record=meeting.registration,
         after={"meeting": meeting.id, "reason": reason[:200]},
     )
@@ -313,13 +320,20 @@ def queue_meeting_reminders(now: datetime | None = None) -> list[int]:
 # ------------------------------------------------------------------ stages that end a meeting
 
 
+def _fire_ending_meeting(registration: Registration, transition: str, user: StaffUser) -> bool:
+    """Fire `transition`, which cancels a live meeting (in Webex too); True when there was one."""
+    require(registration, transition, user)
+    meeting = registration.current_meeting
+    fire(registration, transition, user)
+    if meeting is None:
+        return False
+    stop_meeting(meeting)
+    return True
+
+
 def put_on_hold(registration: Registration, user: StaffUser) -> None:
     """A live meeting is cancelled (in Webex too); resuming comes back before the meeting was arranged."""
-    require(registration, "put_on_hold", user)
-    meeting = registration.current_meeting
-    fire(registration, "put_on_hold", user)
-    if meeting is not None:
-        stop_meeting(meeting)
+    if _fire_ending_meeting(registration, "put_on_hold", user):
         registration.status_before_hold = R.FORM_RECEIVED
 
 
@@ -330,11 +344,7 @@ def resume(registration: Registration, user: StaffUser) -> None:
 
 def withdraw(registration: Registration, user: StaffUser) -> None:
     """Withdrawn: a live meeting is cancelled and an unused invitation code revoked."""
-    require(registration, "withdraw", user)
-    meeting = registration.current_meeting
-    fire(registration, "withdraw", user)
-    if meeting is not None:
-        stop_meeting(meeting)
+    _fire_ending_meeting(registration, "withdraw", user)
     for code in registration.invitation_codes:
         if code.revoked_at is None and code.redeemed_at is None:
             code.revoked_at = utcnow()

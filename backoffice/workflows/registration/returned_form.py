@@ -3,10 +3,9 @@ registration to "form received" (counsel's record updated) or "form incomplete" 
 
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from backoffice.integrations.storage import DocumentStore
+from backoffice.integrations.storage import document_store
 from backoffice.models import Counsel, Language, Registration, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
@@ -30,7 +29,7 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
     Returns the reading; a scanned or flattened form reads as `flattened`, for the clerk to type it in.
     """
     require(registration, "receive_form", clerk)
-    incoming = DocumentStore(current_app.config["STORAGE_ROOT"]).receive()
+    incoming = document_store().receive()
     try:
         head = _copy_limited(stream, incoming)
     except BaseException:
