@@ -81,14 +81,15 @@ def enqueue_after_commit(job_name: JobName, *ids: Any, job_id: str | None = None
 
 
 def enqueue(job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
-    job_queue().enqueue(job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE)
+    # By its plain dotted name: what rq stores must not depend on this module (a worker of another version).
+    job_queue().enqueue(job_name.value, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE)
 
 
 def enqueue_in(delay: timedelta, job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     """Schedule a job; if Redis is down, the sweep finds the work later, so only log it."""
     try:
         job_queue().enqueue_in(
-            delay, job_name, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE
+            delay, job_name.value, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE
         )
     except RedisError:
         logger.warning("Redis unavailable: %s left for the sweep to queue.", job_name)

@@ -136,6 +136,11 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
+        if cls.PASSWORD_HASH_TIME_COST < 2 or cls.PASSWORD_HASH_MEMORY_KIB < 19 * 1024:
+            # OWASP's floor for Argon2id; below it, the next sign-ins would make stored hashes weaker.
+            raise RuntimeError(
+                "Production needs PASSWORD_HASH_TIME_COST >= 2 and PASSWORD_HASH_MEMORY_KIB >= 19456."
+            )
         if cls.SECRET_KEY == Config.SECRET_KEY or not _env("DATABASE_URL") or not _env("REDIS_URL"):
             raise RuntimeError("Production needs SECRET_KEY, DATABASE_URL and REDIS_URL to be set.")
         if not _env("CODE_HASH_KEY"):

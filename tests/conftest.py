@@ -104,7 +104,8 @@ def own_redis_database(url: str) -> str:
     """This test process's Redis database: the one `url` names, less the process's number."""
     parts = urlsplit(url)
     number = int(parts.path.strip("/") or 0) - PROCESS
-    assert number >= 0, f"{url}: too few Redis databases below this one for {PROCESS + 1} test processes"
+    # Never database 0, the one development uses when REDIS_URL names none: every test empties its database.
+    assert number >= 1, f"{url}: too few Redis databases above 0 for {PROCESS + 1} test processes"
     return urlunsplit(parts._replace(path=f"/{number}"))
 
 

@@ -10,7 +10,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.workflows.accounts import init_password_hashing
-from config import Config
+from config import Config, ProductionConfig
 from tests.factories import PASSWORD, create_staff
 from tests.helpers import csrf_token_from, sign_in
 
@@ -52,6 +52,12 @@ def test_a_password_hashed_at_lower_costs_is_hashed_again_at_the_configured_ones
     db.session.expire_all()
     assert "$m=1024,t=2,p=2$" in db.session.get(StaffUser, user.id).password_hash
     assert sign_in(app.test_client(), user.email, PASSWORD).location == "/admin/"
+
+
+def test_production_refuses_password_hashing_below_the_owasp_floor():
+    for weak in ({"PASSWORD_HASH_MEMORY_KIB": 8}, {"PASSWORD_HASH_TIME_COST": 1}):
+        with pytest.raises(RuntimeError, match="PASSWORD_HASH_TIME_COST >= 2 and PASSWORD_HASH_MEMORY_KIB"):
+            type("WeakProduction", (ProductionConfig,), weak).check()
 
 
 def test_wrong_password_is_refused_and_audited(client, app):

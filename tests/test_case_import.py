@@ -142,7 +142,7 @@ def test_a_job_run_twice_imports_nothing_twice(app, tmp_path, run_worker):
     from backoffice.queue import JobName, job_queue
 
     import_cases(app, write_csv(tmp_path / "cases.csv", [GOOD_ROW]))
-    job_queue(app).enqueue(JobName.IMPORT_CASES, 1)  # the same job, delivered again
+    job_queue(app).enqueue(JobName.IMPORT_CASES.value, 1)  # the same job, delivered again
     run_worker()
     assert count(Case) == 1 and count(CounselOfRecord) == 1
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_import.finished")) == 1

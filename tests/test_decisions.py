@@ -18,7 +18,7 @@ from tests.factories import (
     pdf_bytes,
     with_registry,
 )
-from tests.helpers import race_as_staff, submit_through_api
+from tests.helpers import race_as_staff, signalled_before_each_statement, submit_through_api
 
 
 def test_a_clerk_claims_then_rejects_with_coded_reasons_and_counsel_is_asked_to_resubmit(app):
@@ -100,11 +100,12 @@ def posted_from_two_pages(app, action, staff_id: int, submission_id: int) -> lis
             try:
                 if position == 1:
                     first_acted.wait(timeout=30)
-                    second_asking.set()
-                action(staff)
-                if position == 0:
+                    with signalled_before_each_statement(second_asking):
+                        action(staff)
+                else:
+                    action(staff)
                     first_acted.set()
-                    second_asking.wait(timeout=30)
+                    second_asking.wait(timeout=30)  # the second is asking the database for the row
                 db.session.commit()
                 outcomes.append("won")
             except Refused:

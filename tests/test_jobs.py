@@ -1,5 +1,5 @@
-"""The one table of job names: each names an entry point in jobs/, and every job, queued now or later, says
-what to do when it fails."""
+"""The one table of job names: each names an entry point in jobs/, is stored in Redis as a plain name, and every
+job, queued now or later, says what to do when it fails."""
 
 from datetime import timedelta
 
@@ -23,3 +23,4 @@ def test_a_job_queued_now_or_later_records_its_failure_for_staff(app):
     for job_id in ("now", "later"):
         job = Job.fetch(job_id, connection=queue.redis_connection(app))
         assert job.failure_callback is on_job_failure, job_id
+        assert type(job.func_name) is str and job.func_name == JobName.SWEEP.value  # a plain name in Redis

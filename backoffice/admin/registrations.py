@@ -554,9 +554,6 @@ def _refuse_unless_meeting_failed(registration: Registration) -> None:
         raise Refused(_l("A meeting link is entered by hand only when Webex could not arrange the meeting."))
 
 
-# --------------------------------------------------------------------------------------------- timeline
-
-
 # --------------------------------------------------------------------------------------------- invite
 
 

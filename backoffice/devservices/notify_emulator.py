@@ -1,8 +1,7 @@
 """A GC Notify API emulator on 127.0.0.1: the endpoints our client calls, with JWT authentication.
 
-It keeps what it was sent in memory; a caller can wait for sends to arrive rather than look again and again.
-Tests (and a person trying things) can ask it to fail the next sends with a given status (500, 503, 429
-with Retry-After) through POST /_emulator/fail.
+It keeps what it was sent in memory. Tests (and a person trying things) can ask it to fail the next
+sends with a given status (500, 503, 429 with Retry-After) through POST /_emulator/fail.
 """
 
 import re
@@ -27,7 +26,6 @@ class NotifyEmulator:
         self.notifications: dict[str, dict[str, Any]] = {}
         self.planned_failures: list[tuple[int, int | None]] = []
         self.lock = threading.Lock()
-        self.arrived = threading.Condition(self.lock)
         self.app = self._build_app()
 
     def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
@@ -37,12 +35,6 @@ class NotifyEmulator:
     def sent(self, kind: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [n for n in self.notifications.values() if kind in (None, n["type"])]
-
-    def wait_for_sent(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
-        """What was sent once at least `count` notifications were (or all there are when `timeout` runs out)."""
-        with self.arrived:
-            self.arrived.wait_for(lambda: len(self.notifications) >= count, timeout)
-            return list(self.notifications.values())
 
     def _build_app(self) -> Flask:
         app = Flask("notify_emulator")
@@ -129,9 +121,8 @@ class NotifyEmulator:
             "template": {"id": body["template_id"], "version": 1},
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
         }
-        with self.arrived:
+        with self.lock:
             self.notifications[notification["id"]] = notification
-            self.arrived.notify_all()
         return jsonify(
             {k: notification[k] for k in ("id", "reference", "template")}
             | {"content": notification["personalisation"]}

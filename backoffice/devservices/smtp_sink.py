@@ -1,7 +1,7 @@
 """A local SMTP sink (aiosmtpd) on 127.0.0.1: keeps every message it accepts, refuses addresses
 at the domain `invalid.example` with 550 (to show a permanent failure), and can be stopped and
 started again on the same port (to show a provider that is down). Port 0 takes any free port; `port`
-then says which. A caller can wait for messages to arrive rather than look again and again."""
+then says which."""
 
 import threading
 from email import message_from_bytes, policy
@@ -17,7 +17,6 @@ class SinkHandler:
     def __init__(self, save_to: Path | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
-        self.arrived = threading.Condition(self.lock)
         self.save_to = save_to
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
@@ -28,9 +27,8 @@ class SinkHandler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.arrived:
+        with self.lock:
             self.messages.append(message)
-            self.arrived.notify_all()
         if self.save_to is not None:
             self.save_to.mkdir(parents=True, exist_ok=True)
             name = (message["Message-ID"] or "message").strip("<>").replace("/", "_")
@@ -68,10 +66,4 @@ class SmtpSink:
     @property
     def messages(self) -> list[EmailMessage]:
         with self.handler.lock:
-            return list(self.handler.messages)
-
-    def wait_for_messages(self, count: int, timeout: float = 30) -> list[EmailMessage]:
-        """The messages once at least `count` have arrived (or all there are when `timeout` runs out first)."""
-        with self.handler.arrived:
-            self.handler.arrived.wait_for(lambda: len(self.handler.messages) >= count, timeout)
             return list(self.handler.messages)

@@ -85,8 +85,9 @@ REGISTRATION_EVENTS = {
 }
 
 
-def audit_entries(record: Any, labels: dict[str, Any], limit: int = 500) -> list[TimelineEntry]:
-    """The record's latest `limit` audit events, oldest first, each said in words (`labels`) with who acted."""
+def audit_entries(record: Any, labels: dict[str, Any], limit: int | None = None) -> list[TimelineEntry]:
+    """The record's audit events (the latest `limit` when given), oldest first, each said in words (`labels`)
+    with who acted."""
     events = db.session.scalars(
         select(AuditEvent)
         .where(AuditEvent.record_type == record.__tablename__, AuditEvent.record_id == str(record.id))

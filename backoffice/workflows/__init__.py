@@ -12,7 +12,8 @@ Who owns the transaction — one rule, so that a reader knows where a change is 
 - **A workflow commits in the middle only where a step must stand whatever comes next**, and says so where it
   does: a sign-in attempt reserved before the password is checked and a portal code failure counted before the
   refusal (`accounts`, `registration.invitation_codes`), so that a refusal cannot roll the count back; an
-  audit event that must outlive a refused request (`audit.record_event_now`); each submission of a bulk
+  audit event that must outlive a refused request (`audit.record_event_now`); a case import's run, committed
+  with the copy of its file before its job is queued (`case_import.start_case_import`); each submission of a bulk
   acceptance, and each batch of a case import, on its own; no transaction left open while an outside service
   (Webex, GC Notify, SMTP) is called (`registration.meetings`, `notifications`); a screening run's start and
   end (`screening.workflow`).

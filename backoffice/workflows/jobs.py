@@ -14,7 +14,7 @@ from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.i18n import in_both_languages
 
 # The job that carries out each kind of run; each is idempotent, so queueing it again is safe.
-RUN_JOBS = {"case_import": queue.JobName.IMPORT_CASES}  # the job that carries a run of each kind
+RUN_JOBS = {"case_import": queue.JobName.IMPORT_CASES}
 SWEEP_EVERY = timedelta(minutes=5)
 MAX_REQUEUES = 3
 
