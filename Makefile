@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_PROCESSES ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format translations catalogs worker bench clean
+.PHONY: help install run test lint format translations catalogs worker bench topology loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,6 +46,13 @@ worker: install ## Run a job worker alone (REDIS_URL must point at a running Red
 
 bench: install ## Print timing figures measured on this machine
 	$(BIN)/python -m benchmarks.run
+
+topology: install ## Start the production topology on loopback (nginx, 2 web, 3 workers, PostgreSQL, Redis, S3) until Ctrl-C
+	$(BIN)/python -m backoffice.devservices.topology
+
+LOADTEST_ARGS ?= --minutes 5 --workers 3 --rate 600 --staff 50 --chaos
+loadtest: install ## Load the production topology (locust) with a worker killed and Redis restarted, and count losses
+	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
 
 clean: ## Remove the virtual environment and local data (instance/)
 	rm -rf $(VENV) instance test-artifacts

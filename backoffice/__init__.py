@@ -1,6 +1,5 @@
 """The IRB My Case back office: the staff tool behind the counsel-facing My Case portal."""
 
-import logging
 import re
 import uuid
 from datetime import timedelta
@@ -9,10 +8,12 @@ from typing import Any
 
 from flask import Flask, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backoffice.content_policy import content_security_policy
 from backoffice.edge import refuse_odd_staff_input
 from backoffice.extensions import babel, csrf, db, declared_in_models, login_manager, migrate
+from backoffice.observability.web import init_observability
 from config import Config, ProductionConfig, config_from_environment
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -30,12 +31,24 @@ def create_app(config_class: type[Config] | None = None, **overrides: Any) -> Fl
     app.config.update(overrides)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
     Path(app.instance_path).mkdir(exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
+    init_observability(app)  # logging, and the request hooks that must run first
 
     _init_extensions(app)
     _register_request_hooks(app)
     _register_blueprints(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx the peer is nginx: the client's address, scheme and host are read from the X-Forwarded-*
+    headers, and never believed otherwise (a client can send any). X-Forwarded-For grows by one address a
+    proxy, so the last TRUSTED_PROXY_COUNT of them are believed; X-Forwarded-Proto and X-Forwarded-Host are
+    replaced whole by nginx (deploy/nginx.conf), the nearest proxy, so they hold one value whatever stands
+    before it. Wrapped last, so that every other middleware sees the client too."""
+    hops = app.config["TRUSTED_PROXY_COUNT"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -60,7 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from backoffice.auth import bp as auth_bp
     from backoffice.cli import register_commands
     from backoffice.errors import register_error_pages
+    from backoffice.health import bp as health_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     init_admin(app)

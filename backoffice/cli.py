@@ -1,16 +1,26 @@
 """Command-line tools: staff users, case import, demonstration data and the worker."""
 
+import hmac
+import ipaddress
 import json
+import socket
+import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import click
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from prometheus_client import make_wsgi_app
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.integrations.storage import S3Store, copy_folder, document_store
 from backoffice.models import JobRun, JobStatus, PortalClient, Role
+from backoffice.observability.exposition import processes_metrics
 from backoffice.worker import run_worker
 from backoffice.workflows.accounts import AccountError, create_staff_user
 from backoffice.workflows.audit import COMMAND_LINE
@@ -28,6 +38,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(recount_decision_tallies)
     app.cli.add_command(worker)
     app.cli.add_command(portal_clients)
+    app.cli.add_command(storage)
 
 
 def _message(text) -> str:
@@ -221,6 +232,136 @@ def recount_decision_tallies(since) -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve this host's worker metrics for Prometheus on PORT of --metrics-address (0: any free port), "
+    "read from PROMETHEUS_MULTIPROC_DIR. One worker per host carries --metrics-port: it serves its "
+    "neighbours' metrics too, and owns the folder, which it empties when it starts (so the folder is the "
+    "workers' of this host, one per service: never the web server's).",
+)
+@click.option(
+    "--metrics-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics port listens on. Any but a loopback address needs METRICS_TOKEN, which the "
+    "scraper then sends as its bearer token (as to the web's /metrics).",
+)
+def worker(burst: bool, metrics_port: int | None, metrics_address: str) -> None:
     """Run a job worker (with rq's scheduler) on the back office queue."""
-    run_worker(current_app._get_current_object(), burst=burst)
+    app = current_app._get_current_object()
+    server = None if metrics_port is None else _serve_worker_metrics(app, metrics_address, metrics_port)
+    try:
+        run_worker(app, burst=burst)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+
+def _serve_worker_metrics(app: Flask, address: str, port: int) -> WSGIServer:
+    directory = app.config["PROMETHEUS_MULTIPROC_DIR"]
+    if not directory or not Path(directory).is_dir():
+        # Each job runs in a process of its own, which ends with it: only that folder keeps what it counted.
+        raise click.ClickException(
+            _message(_l("--metrics-port needs PROMETHEUS_MULTIPROC_DIR, an existing folder."))
+        )
+    token = app.config["METRICS_TOKEN"]
+    if not token and not _is_loopback(address):
+        raise click.ClickException(
+            _message(
+                _l(
+                    "--metrics-address %(address)s is reachable from other hosts: set METRICS_TOKEN, which "
+                    "the scraper must then send.",
+                    address=address,
+                )
+            )
+        )
+    # This worker owns the folder: files of processes of a run before would be added to this run's forever.
+    for stale in Path(directory).glob("*.db"):
+        stale.unlink(missing_ok=True)
+    server = _start_metrics_server(
+        address, port, _bearer_only(make_wsgi_app(processes_metrics(directory)), token)
+    )
+    shown = f"[{address}]" if ":" in address else address
+    click.echo(_message(_l("Worker metrics: %(url)s", url=f"http://{shown}:{server.server_port}/metrics")))
+    return server
+
+
+def _is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+def _bearer_only(application: WsgiApp, token: str | None) -> WsgiApp:
+    """`application` for a caller that sends `token` as its bearer token (compared in constant time); anyone
+    else gets the 404 the web's /metrics gives. No token configured: everyone (a loopback address only)."""
+    if not token:
+        return application
+
+    def guarded(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return application(environ, start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not Found\n"]
+
+    return guarded
+
+
+class _MetricsServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a scrape in progress does not hold the worker's exit
+
+
+class _MetricsServer6(_MetricsServer):
+    address_family = socket.AF_INET6
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the standard library's name)
+        """A line per scrape would drown the worker's own."""
+
+
+def _start_metrics_server(address: str, port: int, application: WsgiApp) -> WSGIServer:
+    """Serve `application` on address:port in a thread; the caller shuts it down."""
+    server_class = _MetricsServer6 if ":" in address else _MetricsServer
+    server = make_server(address, port, application, server_class, _QuietHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
+
+
+@click.group()
+def storage() -> None:
+    """Manage where documents are kept."""
+
+
+@storage.command("copy-to-bucket")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_context
+def copy_to_bucket(context: click.Context, folder: Path) -> None:
+    """Copy the documents and imports of a storage FOLDER (the old STORAGE_ROOT) into the bucket STORAGE_URL
+    names. Each document is checked against its name; run again, it copies only what is missing."""
+    store = document_store()
+    if not isinstance(store, S3Store):
+        raise click.ClickException(
+            _message(
+                _l("STORAGE_URL names no bucket: set it to s3://bucket/prefix to copy documents into one.")
+            )
+        )
+    report = copy_folder(folder, store)
+    for problem in report.bad:
+        click.echo(_message(problem), err=True)
+    counts = {"copied": report.copied, "skipped": report.skipped, "bad": len(report.bad)}
+    click.echo(
+        _message(_l("Copied: %(copied)d, already in the bucket: %(skipped)d, bad: %(bad)d.", **counts))
+    )
+    if report.bad:
+        context.exit(1)

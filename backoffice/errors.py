@@ -18,6 +18,10 @@ MESSAGES = {
     404: (_l("Page not found"), _l("There is nothing here, or nothing you may see.")),
     405: (_l("Request not allowed"), _l("This page does not accept this kind of request.")),
     413: (_l("File too large"), _l("The file is larger than this page accepts.")),
+    503: (
+        _l("Not available at the moment"),
+        _l("A service the back office needs does not answer at the moment. Try again in a minute."),
+    ),
     500: (
         _l("Something went wrong"),
         _l(
@@ -49,6 +53,8 @@ def register_error_pages(app: Flask) -> None:
             title, message = ODD_INPUT_MESSAGE
         else:
             title, message = MESSAGES.get(error.code, (error.name, error.description))
+            if error.code == 503 and error.description != type(error).description:
+                message = error.description  # what is unavailable, said by whoever raised it (translated)
         return _with_headers_of(error, make_response(_render(title, message, error.code or 500)))
 
     @app.errorhandler(Exception)

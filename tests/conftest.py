@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, func, inspect, make_url, select, text
 from werkzeug.routing import Rule
 
 from backoffice import create_app
+from backoffice.devservices.object_store import SeaweedFS
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, JobRun
 from backoffice.workflows.message_templates import TEMPLATES
@@ -258,13 +260,33 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory) -> Iterator[SeaweedFS]:
+    """SeaweedFS (a real S3 server) for this test process: started by the first test that needs it, in a couple
+    of seconds, and stopped at the end. Each test keeps its documents under a prefix of its own."""
+    s3 = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield s3
+    s3.stop()
+
+
 @pytest.fixture
-def app(database, redis_url, tmp_path, closed_port) -> Flask:
+def storage_settings(request) -> dict[str, str]:
+    """Where the test's application keeps its documents: in its STORAGE_ROOT folder; or, with TEST_STORAGE=s3, in
+    this process's SeaweedFS under a prefix of its own (STORAGE_ROOT then holds only temporary files). Never
+    where the environment's STORAGE_URL points."""
+    if os.environ.get("TEST_STORAGE") == "s3":
+        return request.getfixturevalue("object_store").environment(prefix=f"test-{uuid.uuid4().hex}")
+    return {"STORAGE_URL": ""}
+
+
+@pytest.fixture
+def app(database, redis_url, tmp_path, closed_port, storage_settings) -> Flask:
     app = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=database.url_for_test(tmp_path),
         REDIS_URL=redis_url,
         STORAGE_ROOT=str(tmp_path / "storage"),
+        **storage_settings,
         RQ_QUEUE=f"test-{os.getpid()}",
         SMTP_PORT=closed_port,  # the emulators' fixtures point these at where they listen
         NOTIFY_BASE_URL=f"http://127.0.0.1:{closed_port}",

@@ -197,7 +197,11 @@ def environment_for(app: Flask) -> dict[str, str]:
         "STORAGE_ROOT": app.config["STORAGE_ROOT"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         **{name: str(app.config[name]) for name in DELIVERY_SETTINGS + WEBEX_SETTINGS},
+        **{name: str(app.config[name] or "") for name in STORAGE_SETTINGS},
     }
+
+
+STORAGE_SETTINGS = ("STORAGE_URL", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
 
 
 DELIVERY_SETTINGS = (
@@ -492,6 +496,7 @@ def signalled_before_each_statement(asked: threading.Event) -> Iterator[None]:
 
 PUBLIC = "public"
 PORTAL = "portal client token"
+METRICS = "metrics scraper token"  # METRICS_TOKEN as the bearer token: no principal has it, all get 404
 SIGNED_IN = "signed in"
 ALL_ROLES = {"clerk", "division_member", "supervisor", "national_supervisor", "admin"}
 SUPERVISION = {"supervisor", "national_supervisor", "admin"}
@@ -506,6 +511,8 @@ ACCESS = {
     "static": PUBLIC,
     "admin.static": PUBLIC,
     "root": PUBLIC,
+    "metrics": METRICS,
+    "health": PUBLIC,
     "auth.sign_in_page": PUBLIC,
     "auth.choose_language": PUBLIC,
     "auth.sign_out": SIGNED_IN,

@@ -268,3 +268,16 @@ def test_a_regional_supervisor_sees_only_the_jobs_run_from_its_office_and_their_
         home = supervisor.get("/admin/").get_data(as_text=True)
         assert f'?id={jobs[office]}"' in home and f'?id={jobs[other]}"' not in home
     assert "List (3)" in login_as("supervisor", "national").get("/admin/jobrun/").get_data(as_text=True)
+
+
+def test_a_stored_file_no_longer_in_storage_is_reported_as_missing_not_as_unreadable(app):
+    from backoffice.workflows.case_import import import_cases
+
+    run = JobRun(kind="case_import", requested_by_label="test", input_path="imports/case-import-9.csv")
+    db.session.add(run)
+    db.session.commit()
+
+    assert import_cases(run.id).status is JobStatus.FAILED
+    error = db.session.get(JobRun, run.id).errors[-1]
+    assert error["message_en"] == "The imported file is no longer in storage."
+    assert error["message_fr"] == "Le fichier importé n'est plus dans le stockage."

@@ -184,7 +184,9 @@ def _wording(node: ast.expr) -> str:
 
 def written_pairs() -> list[tuple[str, ast.expr, ast.expr]]:
     found = []
-    for path in sorted((PROJECT_ROOT / "backoffice").rglob("*.py")):
+    for path in sorted(
+        [*(PROJECT_ROOT / "backoffice").rglob("*.py"), *(PROJECT_ROOT / "config").rglob("*.py")]
+    ):
         if {"devdata", "devservices"} & set(
             path.parts
         ):  # demonstration data and emulators, not what users read
@@ -198,7 +200,7 @@ def written_pairs() -> list[tuple[str, ast.expr, ast.expr]]:
 def test_english_and_french_written_side_by_side_are_complete_and_keep_their_placeholders():
     pairs = written_pairs()
     places = {where.split(":")[0] for where, _english, _french in pairs}
-    for expected in ("checks/", "refusals.py", "registration/form.py", "message_templates.py"):
+    for expected in ("checks/", "refusals.py", "registration/form.py", "message_templates.py", "config/"):
         assert any(expected in place for place in places), f"no English/French pair found in {expected}"
     problems = []
     for where, english, french in pairs:

@@ -11,6 +11,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent
 from tests.factories import create_case, create_counsel, make_counsel_of_record
 from tests.helpers import (
+    METRICS,
     PORTAL,
     PRINCIPALS,
     PUBLIC,
@@ -25,6 +26,7 @@ from tests.helpers import (
 @pytest.mark.parametrize("name", [*PRINCIPALS, "portal", "anonymous"])
 def test_every_route_answers_only_to_the_roles_that_may_use_it(app, client, records, name):
     clients, ids = records
+    app.config["METRICS_TOKEN"] = "the scraper's token"  # configured, and none of the principals sends it
     principal = client if name == "anonymous" else clients[name]
     token = _csrf_token(name, principal)
     problems, refusals = [], 0
@@ -56,6 +58,8 @@ def _csrf_token(name: str, client) -> str:
 def _expectation(allowed, name: str) -> str:
     if allowed == PUBLIC:
         return "served"
+    if allowed == METRICS:
+        return "not found"
     if allowed == PORTAL:
         return "served" if name == "portal" else "asked for a token"
     if name == "portal":
@@ -72,6 +76,8 @@ def _meets(expected: str, response) -> bool:
         return response.status_code == 400 or (
             response.status_code == 302 and response.location.startswith("/sign-in")
         )
+    if expected == "not found":  # as at any unknown address: its existence is not told
+        return response.status_code == 404
     if expected == "asked for a token":
         return response.status_code == 401 and response.get_json()["error"] == "unauthorized"
     if expected == "asked to sign in":

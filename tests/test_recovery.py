@@ -23,9 +23,11 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, CheckResultRecord, Notification, NotificationStatus, Submission
 from backoffice.models import SubmissionStatus as Status
 from backoffice.queue import job_queue
+from backoffice.worker import keep_the_sweep_going
 from backoffice.workflows import submissions
+from backoffice.workflows.jobs import SWEEP_JOB_ID
 from tests.factories import create_filer, create_submission
-from tests.helpers import PROJECT_ROOT, environment_for
+from tests.helpers import PROJECT_ROOT, environment_for, work_the_queue
 
 DEADLINE_SECONDS = 120  # what the product promises after a restart; the outcome is asserted, not the time
 
@@ -164,6 +166,43 @@ def test_workers_restarted_together_after_a_crash_screen_once_and_send_once(app,
     )
     rows = db.session.execute(results).all()
     assert rows and len(rows) == len(set(rows)), "a check result stored twice"
+
+
+@pytest.mark.worker
+def test_a_worker_stopped_with_sigterm_finishes_the_screening_under_way_then_exits(app, workers):
+    files = [(f"part-{n}.pdf", sample_pdfs.numbered_document(100)) for n in (1, 2)]
+    submission_id = create_submission(create_filer("western", "RPD"), "disclosure", files=files).id
+    worker = workers()
+    job_id = submissions.screening_job_id(submission_id)
+    until(lambda: job_status(app, job_id) is JobStatus.STARTED, "the screening started")
+
+    worker.send_signal(signal.SIGTERM)  # what an orchestrator sends to scale down or roll out
+
+    assert worker.wait(timeout=DEADLINE_SECONDS) == 0
+    assert status_of(Submission, submission_id) is Status.WITH_REGISTRY
+    assert job_status(app, job_id) is JobStatus.FINISHED
+
+
+def test_a_redis_restarted_empty_gets_its_sweep_back_at_the_next_maintenance(app):
+    queue = job_queue(app)
+    queue.connection.flushdb()  # what a restart of a Redis that keeps nothing on disk leaves
+
+    assert keep_the_sweep_going(queue) is True
+    assert job_status(app, SWEEP_JOB_ID) is JobStatus.QUEUED
+    assert keep_the_sweep_going(queue) is False  # another worker's maintenance: still one sweep
+    assert queue.job_ids.count(SWEEP_JOB_ID) == 1
+
+
+def test_a_sweep_that_finished_and_scheduled_its_next_is_not_queued_again(app):
+    queue = job_queue(app)
+    queue.connection.flushdb()
+    work_the_queue(app)  # the worker's start schedules the sweep; the scheduler has not run it yet
+    assert SWEEP_JOB_ID in queue.scheduled_job_registry
+    # What rq leaves when the sweep that scheduled this one finishes: the shared id's record says "finished".
+    Job.fetch(SWEEP_JOB_ID, connection=queue.connection).set_status(JobStatus.FINISHED)
+
+    assert keep_the_sweep_going(queue) is False
+    assert SWEEP_JOB_ID not in queue.get_job_ids()
 
 
 # `make run`: the supervisor starts a worker that stopped again, after a pause, without waiting itself.

@@ -560,3 +560,31 @@ def test_file_numbers_of_cases_not_of_record_are_named() -> None:
     values = {**COMPLETE, "file_numbers": "MB5-04801\nmb4-00001\nMB5-09999\nTB5-12345"}
 
     assert file_numbers_not_of_record(values, counsel_on_record()) == ["MB4-00001", "MB5-09999", "TB5-12345"]
+
+
+def test_a_returned_form_is_read_from_the_file_received_not_fetched_back_from_the_store(
+    app, monkeypatch
+) -> None:
+    from backoffice.integrations.storage import document_store
+    from backoffice.models import InvitationChannel
+    from backoffice.workflows.registration import machine
+    from backoffice.workflows.registration.returned_form import store_returned_form
+    from tests.factories import create_staff
+
+    counsel = create_counsel(full_name="Jane Doe", mobile="604-555-0199")
+    make_counsel_of_record(create_case("western", file_number="VB5-02246"), counsel)
+    clerk = create_staff("clerk", "western")
+    registration = machine.start_registration(counsel, InvitationChannel.EMAIL, clerk)
+    store = document_store()
+
+    def fetched_back(self, sha256):
+        raise AssertionError("the form just received was fetched back from the store")
+
+    monkeypatch.setattr(type(store), "local_copy", fetched_back)
+    returned = fill_in(registration_form_pdf(counsel), COMPLETE)
+
+    reading = store_returned_form(registration, io.BytesIO(returned), clerk)
+
+    assert reading == FormReading(fields=COMPLETE, flattened=False)
+    assert store.stored_size(registration.form_sha256) == len(returned)
+    assert not store.working_dir.exists() or list(store.working_dir.iterdir()) == []

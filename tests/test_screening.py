@@ -2,6 +2,7 @@
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from backoffice.devservices import sample_pdfs
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, CheckOutcome, CheckResultRecord, Submission, SubmissionStatus
+from backoffice.models.types import utcnow
 from backoffice.screening import workflow as screening
 from backoffice.screening.checks import CheckContext, run_document_checks
 from backoffice.screening.pdf_reading import PROBES, ReadingSettings, read_document
@@ -324,15 +326,22 @@ def test_hostile_files_through_the_api_leave_the_worker_alive(app, client, token
         assert len(per_attachment) == 5
 
 
-def test_a_screening_lost_by_redis_is_queued_again_then_given_up_after_three_losses(app):
+def test_a_screening_lost_by_redis_is_queued_again_then_given_up_after_three_spaced_losses(app, monkeypatch):
     from backoffice.queue import job_queue
 
     submission = create_submission(create_filer("western", "RPD"))
     job_queue().empty()  # Redis lost the job
     assert screening.requeue_lost_screenings() == [submission.id]
-    for _ in range(2):
+    job_queue().empty()
+    assert screening.requeue_lost_screenings() == []  # a minute later: an outage of minutes costs no attempt
+    start = utcnow()
+    for spacings in (1, 2):
+        later = start + spacings * screening.REQUEUE_SPACING + timedelta(seconds=1)
+        monkeypatch.setattr(screening, "utcnow", lambda later=later: later)
         job_queue().empty()
-        screening.requeue_lost_screenings()
+        assert screening.requeue_lost_screenings() == [submission.id]
+    later = start + 3 * screening.REQUEUE_SPACING + timedelta(seconds=1)
+    monkeypatch.setattr(screening, "utcnow", lambda: later)
     job_queue().empty()
     assert screening.requeue_lost_screenings() == []
     db.session.expire_all()

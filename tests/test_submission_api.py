@@ -1,5 +1,6 @@
 """The portal's submission API (PORTAL-API.md): streamed intake, every refusal, and the received times."""
 
+import hashlib
 import io
 import json
 from datetime import UTC, date, datetime
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
+from backoffice.integrations.storage import document_store
 from backoffice.models import AuditEvent, Notification, Submission, SubmissionStatus, Timeliness
 from backoffice.workflows import submissions
 from tests.factories import create_case, create_counsel, create_filer, create_portal_client, pdf_bytes
@@ -72,10 +74,22 @@ def assert_refused(response, status: int, code: str) -> dict:
     return body
 
 
-def assert_nothing_stored(app) -> None:
+def stored_bytes(sha256: str) -> bytes:
+    """A kept document's bytes, asked of the store (a folder or a bucket, as the run is configured)."""
+    with document_store().open(sha256).stream as stream:
+        return stream.read()
+
+
+def temporary_files(app) -> list[Path]:
+    """What is left in the local working folders: received files not kept, copies not removed."""
     root = Path(app.config["STORAGE_ROOT"])
-    leftovers = [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
-    assert leftovers == []
+    folders = {root / "incoming", document_store().working_dir}
+    return [path for folder in folders if folder.exists() for path in folder.rglob("*") if path.is_file()]
+
+
+def assert_nothing_stored(app) -> None:
+    assert list(document_store().kept_documents()) == []
+    assert temporary_files(app) == []
     assert db.session.scalar(select(func.count(Submission.id))) == 0
 
 
@@ -93,8 +107,6 @@ def test_a_submission_is_received_with_eastern_and_vancouver_times_of_the_worked
     assert body["received_at"] == "2021-04-02T01:00:00-04:00"
     assert body["received_at_local"] == "2021-04-01T22:00:00-07:00"
     assert body["office"] == "western"
-    import hashlib
-
     sha256 = hashlib.sha256(content).hexdigest()
     assert body["attachments"] == [
         {
@@ -104,8 +116,7 @@ def test_a_submission_is_received_with_eastern_and_vancouver_times_of_the_worked
             "sha256": sha256,
         }
     ]
-    stored = Path(app.config["STORAGE_ROOT"]) / "documents" / sha256[:2] / sha256[2:4] / sha256
-    assert stored.read_bytes() == content
+    assert stored_bytes(sha256) == content
     assert response.headers["Location"].endswith(f"/api/v1/submissions/{body['id']}")
     submission = db.session.scalar(select(Submission))
     assert submission.received_at == submission.received_at_original == datetime(2021, 4, 2, 5, 0, tzinfo=UTC)
@@ -202,11 +213,8 @@ def test_the_same_file_sent_twice_is_stored_once(app, client, token, filer):
     content = pdf_bytes()
     assert submit_through_api(client, token, filer, files=[("a.pdf", content)]).status_code == 201
     assert submit_through_api(client, token, filer, files=[("b.pdf", content)]).status_code == 201
-    documents = [
-        path for path in (Path(app.config["STORAGE_ROOT"]) / "documents").rglob("*") if path.is_file()
-    ]
-    assert len(documents) == 1
-    assert not any((Path(app.config["STORAGE_ROOT"]) / "incoming").iterdir())
+    assert list(document_store().kept_documents()) == [hashlib.sha256(content).hexdigest()]
+    assert temporary_files(app) == []
 
 
 def test_five_attachments_are_accepted_in_their_order(client, token, filer):
@@ -513,3 +521,27 @@ def test_portal_client_tokens_are_created_once_and_kept_hashed(app):
     assert "Portal staging" in listing and token not in listing
     counsel = create_counsel()
     assert counsel.id  # the CLI left the database usable
+
+
+def test_a_submission_while_the_store_does_not_answer_is_refused_with_503_and_nothing_is_kept(
+    app, client, token, filer, closed_port
+):
+    app.config.update(
+        STORAGE_URL="s3://documents/unreachable",
+        S3_ENDPOINT_URL=f"http://127.0.0.1:{closed_port}",
+        S3_ACCESS_KEY_ID="nobody",
+        S3_SECRET_ACCESS_KEY="nothing",
+    )
+
+    response = submit_through_api(client, token, filer)
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    body = response.get_json()
+    assert body["error"] == "storage_unavailable" and body["details"] == {"retry_after_seconds": 60}
+    assert "again in 60 seconds" in body["message_en"]
+    assert "dans 60 secondes" in body["message_fr"]
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action.like("submission.%"))) == 0
+    working = Path(app.config["STORAGE_ROOT"]) / "incoming"
+    assert not working.exists() or list(working.iterdir()) == []

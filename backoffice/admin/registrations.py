@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -40,7 +40,7 @@ from backoffice.admin.base import ScopedModelView, StaffPage, reader, refuse, ru
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.i18n import localised
-from backoffice.integrations.storage import document_store
+from backoffice.integrations.storage import send_document
 from backoffice.models import (
     Counsel,
     IdentityDocument,
@@ -522,14 +522,17 @@ class RegistrationView(ScopedModelView):
         registration = self._registration_for("receive_form")
         if registration.form_sha256 is None:
             abort(404)
-        record_event("registration.form_downloaded", actor=reader(), record=registration)
-        db.session.commit()
-        path = document_store().path_for(registration.form_sha256)
-        response = send_file(
-            path,
-            mimetype="application/pdf",
-            as_attachment=True,
+
+        def record_download() -> None:  # once the form is found, before a byte is sent
+            record_event("registration.form_downloaded", actor=reader(), record=registration)
+            db.session.commit()
+
+        response = send_document(
+            registration.form_sha256,
             download_name=f"registration-form-{registration.id}.pdf",
+            as_attachment=True,
+            etag=registration.form_sha256,  # its content's own hash: the same form always, whichever store
+            before_sending=record_download,
         )
         response.headers["Content-Security-Policy"] = "sandbox"
         return response

@@ -4,7 +4,7 @@ portal clients allowed to call the API."""
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from backoffice.admin.base import ScopedModelView, national_scope, reader, refus
 from backoffice.admin.submission_work import queue_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
-from backoffice.integrations.storage import document_store
+from backoffice.integrations.storage import send_document
 from backoffice.models import (
     CheckOutcome,
     DocumentKind,
@@ -155,15 +155,18 @@ class SubmissionView(ScopedModelView):
         if attachment is None:
             abort(404)
         action = "attachment.viewed" if inline else "attachment.downloaded"
-        record_event(action, actor=reader(), record=submission, after={"attachment": attachment.public_id})
-        db.session.commit()
-        path = document_store().path_for(attachment.sha256)
-        response = send_file(
-            path,
-            mimetype="application/pdf",
-            as_attachment=not inline,
+
+        def record_opening() -> None:  # once the document is found, before a byte is sent
+            record_event(
+                action, actor=reader(), record=submission, after={"attachment": attachment.public_id}
+            )
+            db.session.commit()
+
+        response = send_document(
+            attachment.sha256,
             download_name=attachment.filename,
-            etag=False,
+            as_attachment=not inline,
+            before_sending=record_opening,
         )
         response.headers["Content-Security-Policy"] = "sandbox"
         if inline:  # shown in the submission page's frame: this site may frame it, no other site

@@ -395,7 +395,7 @@ PATHS = {
                     _json(_ref("Submission"), "Received; screening follows"),
                     getSubmission={"parameters": {"submission_id": "$response.body#/id"}},
                 ),
-                **_errors(400, 409, 413, 415, 422),
+                **_errors(400, 409, 413, 415, 422, 503),
             },
         }
     },

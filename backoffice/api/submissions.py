@@ -3,11 +3,11 @@
 from flask import g, jsonify, request, url_for
 from sqlalchemy import select
 
-from backoffice.api import bp
+from backoffice.api import bp, refusal_response
 from backoffice.api.edge import check_fields
 from backoffice.api.openapi import request_fields
 from backoffice.extensions import db
-from backoffice.integrations.storage import document_store
+from backoffice.integrations.storage import RETRY_AFTER_SECONDS, StorageUnavailable, document_store
 from backoffice.models import Submission, SubmissionStatus
 from backoffice.workflows import submissions
 from backoffice.workflows.decisions import reasons_for_counsel
@@ -58,6 +58,16 @@ def create_submission():
         raise
     location = url_for("api.get_submission", submission_id=submission.public_id)
     return jsonify(submission_json(submission)), 201, {"Location": location}
+
+
+@bp.errorhandler(StorageUnavailable)
+def _storage_unavailable(_error: StorageUnavailable):
+    """The object store does not answer: nothing is recorded (the rows are rolled back, the files discarded),
+    and the portal is told when to send again."""
+    db.session.rollback()
+    response = refusal_response(Refusal("storage_unavailable", retry_after_seconds=RETRY_AFTER_SECONDS))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _check_fields_early(fields: dict[str, str]) -> None:

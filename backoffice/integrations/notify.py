@@ -9,7 +9,14 @@ import base64
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from backoffice.integrations.delivery import OutgoingEmail, OutgoingSms, PermanentFailure, TemporaryFailure
+from backoffice.integrations.delivery import (
+    DeliveryFailure,
+    OutgoingEmail,
+    OutgoingSms,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from backoffice.observability.metrics import errors_counted
 
 
 def _client(settings: dict) -> NotificationsAPIClient:
@@ -18,6 +25,7 @@ def _client(settings: dict) -> NotificationsAPIClient:
     )
 
 
+@errors_counted("notify", DeliveryFailure)
 def find_by_reference(settings: dict, reference: str) -> str | None:
     """The id GC Notify gave a message sent with this reference, if it already has one."""
     try:
@@ -28,6 +36,7 @@ def find_by_reference(settings: dict, reference: str) -> str | None:
     return notifications[0]["id"] if notifications else None
 
 
+@errors_counted("notify", DeliveryFailure)
 def send_email(settings: dict, email: OutgoingEmail) -> str:
     try:
         sent = _client(settings).send_email_notification(
@@ -53,6 +62,7 @@ def _personalisation(email: OutgoingEmail) -> dict:
     return values
 
 
+@errors_counted("notify", DeliveryFailure)
 def send_sms(settings: dict, sms: OutgoingSms) -> str:
     try:
         sent = _client(settings).send_sms_notification(

@@ -4,13 +4,20 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from backoffice.integrations.delivery import OutgoingEmail, PermanentFailure, TemporaryFailure
+from backoffice.integrations.delivery import (
+    DeliveryFailure,
+    OutgoingEmail,
+    PermanentFailure,
+    TemporaryFailure,
+)
+from backoffice.observability.metrics import errors_counted
 
 # Replies that say "not now" rather than "never": greylisting, busy, and authentication, which is
 # a configuration problem to fix, after which the messages must still go out.
 TEMPORARY_CODES = {530, 535}
 
 
+@errors_counted("smtp", DeliveryFailure)
 def send_email(settings: dict, email: OutgoingEmail) -> str:
     """Send one email; returns its Message-ID, which carries the message's own reference."""
     message = _message(settings, email)

@@ -25,6 +25,8 @@ from webexpythonsdk.api.people import PeopleAPI
 from webexpythonsdk.response_codes import RESPONSE_CODES
 from webexpythonsdk.restsession import RestSession
 
+from backoffice.observability.metrics import errors_counted
+
 TEMPORARY_STATUSES = frozenset({408, 423, 429})  # and every 5xx
 GONE_STATUSES = frozenset({404, 410})
 
@@ -81,6 +83,7 @@ class WebexPermanentError(WebexError):
     temporary = False
 
 
+@errors_counted("webex", WebexError)
 def create_meeting(
     settings: WebexSettings,
     title: str,
@@ -106,6 +109,7 @@ def create_meeting(
         return _meeting_info(created.to_dict())
 
 
+@errors_counted("webex", WebexError)
 def update_meeting(
     settings: WebexSettings,
     meeting_id: str,
@@ -138,6 +142,7 @@ def update_meeting(
         return _meeting_info(updated.to_dict())
 
 
+@errors_counted("webex", WebexError)
 def delete_meeting(settings: WebexSettings, meeting_id: str, *, send_email: bool = False) -> None:
     """Cancel. A meeting Webex no longer has is already cancelled, which is what was asked."""
     session = _session(settings)
@@ -150,11 +155,13 @@ def delete_meeting(settings: WebexSettings, meeting_id: str, *, send_email: bool
             raise
 
 
+@errors_counted("webex", WebexError)
 def get_meeting(settings: WebexSettings, meeting_id: str) -> MeetingInfo:
     with _failures_translated("read a meeting"):
         return _meeting_info(_meetings(settings).get(meeting_id).to_dict())
 
 
+@errors_counted("webex", WebexError)
 def check_connection(settings: WebexSettings) -> str:
     """The display name of the account the token belongs to, for an integration health line."""
     with _failures_translated("check the connection"):

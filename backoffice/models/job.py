@@ -46,7 +46,7 @@ class JobRun(db.Model):
     # supervisors see the runs of their office, and the rows they refused.
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
     source_name: Mapped[str | None] = mapped_column(String(255))
-    # Path of the input under STORAGE_ROOT; the job reads it by this name, never from the request.
+    # Key of the input in the document store (imports/…); the job reads it by this name, never from the request.
     input_path: Mapped[str | None] = mapped_column(String(500))
     rq_job_id: Mapped[str | None] = mapped_column(String(64))
     total: Mapped[int] = mapped_column(default=0)

@@ -5,7 +5,7 @@ alone, so a job that runs twice does no harm. A failed check informs the clerk; 
 """
 
 import time
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select
@@ -22,6 +22,7 @@ from backoffice.models import (
     SubmissionStatus,
 )
 from backoffice.models.types import utcnow
+from backoffice.observability.metrics import observe_screening
 from backoffice.screening.checks import (
     CheckContext,
     CheckResult,
@@ -77,8 +78,8 @@ def check_context(submission: Submission) -> CheckContext:
 
 def screen_attachment(attachment: Attachment, context: CheckContext) -> list[CheckResult]:
     started = time.monotonic()
-    path = document_store().path_for(attachment.sha256)
-    document = read_document(Path(path), attachment.filename, attachment.size, reading_settings())
+    with document_store().local_copy(attachment.sha256) as path:  # the readers are children that need a path
+        document = read_document(path, attachment.filename, attachment.size, reading_settings())
     results = run_document_checks(document, context)
     db.session.execute(delete(CheckResultRecord).where(CheckResultRecord.attachment_id == attachment.id))
     for result in results:
@@ -86,6 +87,7 @@ def screen_attachment(attachment: Attachment, context: CheckContext) -> list[Che
     attachment.page_count = document.page_count
     attachment.screening_outcome = CheckOutcome(worst_outcome(results).value)
     attachment.screening_seconds = round(time.monotonic() - started, 3)
+    observe_screening(attachment.screening_seconds, document.page_count)
     attachment.screened_at = utcnow()
     return results
 
@@ -181,6 +183,10 @@ def _record(submission_id: int, attachment_id: int | None, result: CheckResult) 
 
 
 MAX_SCREENING_REQUEUES = 3
+# A lost screening is queued again at the next sweep (within a minute of a crash), but a second and third time
+# only this long after the one before: a document that kills its worker each time is given up after about a
+# quarter of an hour, not after three minutes of an outage of the bucket or the database.
+REQUEUE_SPACING = timedelta(minutes=5)
 
 
 def requeue_lost_screenings() -> list[int]:
@@ -207,7 +213,9 @@ def requeue_lost_screenings() -> list[int]:
         job_id = submissions.screening_job_id(submission.id)
         if queue.job_is_waiting_or_running(job_id):
             continue
-        losses = _count_requeues(submission)
+        losses, last_requeued_at = _requeues(submission)
+        if last_requeued_at is not None and utcnow() - last_requeued_at < REQUEUE_SPACING:
+            continue
         if losses >= MAX_SCREENING_REQUEUES:
             _give_up(submission)
             continue
@@ -220,14 +228,15 @@ def requeue_lost_screenings() -> list[int]:
     return requeued
 
 
-def _count_requeues(submission: Submission) -> int:
-    return db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
+def _requeues(submission: Submission) -> tuple[int, datetime | None]:
+    """How many times the screening was queued again, and when last."""
+    return db.session.execute(
+        select(func.count(AuditEvent.id), func.max(AuditEvent.occurred_at)).where(
             AuditEvent.record_type == Submission.__tablename__,
             AuditEvent.record_id == str(submission.id),
             AuditEvent.action == "submission.screening_requeued",
         )
-    )
+    ).one()
 
 
 def _give_up(submission: Submission) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_, select, update
 from backoffice.extensions import db
 from backoffice.models import Division, Office, Role, StaffUser
 from backoffice.models.types import utcnow
+from backoffice.observability.metrics import count_lockout, count_sign_in_failure
 from backoffice.workflows.audit import Actor, record_event
 
 
@@ -156,11 +157,13 @@ def sign_in(email: str, password: str) -> SignInResult:
     user = find_staff_by_email(email)
     if user is None or not user.is_active_account:
         _verify(_hashing().dummy_hash, password)
+        count_sign_in_failure("unknown_account")
         record_event("sign_in.failed", actor=_email_domain(email))
         db.session.commit()
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
     if not _reserve_attempt(user):
         _verify(_hashing().dummy_hash, password)
+        count_sign_in_failure("locked")
         record_event("sign_in.refused_locked", record=user, actor=user)
         _start_lockout(user)  # if the attempts still being checked have not started it yet
         db.session.commit()
@@ -209,6 +212,7 @@ def _reserve_attempt(user: StaffUser) -> bool:
 
 def _count_failure(user: StaffUser) -> SignInResult:
     """The attempt was counted when reserved; the failure that used the last one starts the lockout."""
+    count_sign_in_failure("wrong_password")
     record_event("sign_in.failed", record=user, actor=user)
     outcome = SignInOutcome.LOCKED if _start_lockout(user) else SignInOutcome.BAD_CREDENTIALS
     db.session.commit()
@@ -229,6 +233,7 @@ def _start_lockout(user: StaffUser) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if started == 1:
+        count_lockout()
         record_event("staff_users.locked_out", record=user, actor=user, after={"minutes": minutes})
     return started == 1
 

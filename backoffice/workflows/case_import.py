@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from backoffice.extensions import db
+from backoffice.integrations.storage import document_store
 from backoffice.models import (
     Case,
     CaseStatus,
@@ -79,8 +80,6 @@ class CaseRow:
 def start_case_import(source: Path, source_name: str, *, requested_by: StaffUser | None = None) -> JobRun:
     """Keep a copy of the file in storage, record the job and queue it after commit."""
     read_header(source)  # refuse an unreadable file at once, before queueing anything
-    imports_dir = Path(current_app.config["STORAGE_ROOT"]) / "imports"
-    imports_dir.mkdir(parents=True, exist_ok=True)
     run = JobRun(
         kind="case_import",
         requested_by=requested_by,
@@ -90,9 +89,9 @@ def start_case_import(source: Path, source_name: str, *, requested_by: StaffUser
     )
     db.session.add(run)
     db.session.flush()
-    stored = imports_dir / f"case-import-{run.id}.csv"
-    stored.write_bytes(source.read_bytes())
-    run.input_path = str(stored.relative_to(current_app.config["STORAGE_ROOT"]))
+    # Kept in the document store under a key, not a path, so that a worker on another host reads it.
+    run.input_path = f"imports/case-import-{run.id}.csv"
+    document_store().put_named(run.input_path, source)
     run.rq_job_id = f"case-import-{run.id}"
     record_event(
         "case_import.queued", record=run, actor=requested_by or COMMAND_LINE, after={"file": source_name}
@@ -120,10 +119,8 @@ def import_cases(run_id: int) -> JobRun | None:
     run = db.session.get(JobRun, run_id)
     if run is None or run.status in (JobStatus.FINISHED, JobStatus.FAILED):
         return run
-    path = Path(current_app.config["STORAGE_ROOT"]) / run.input_path
     try:
-        read_header(path)
-        rows = _read_rows(path)
+        rows = _rows_of(run.input_path)
     except ImportFileError as error:
         return _fail(run, error)
     _begin(run, len(rows))
@@ -133,6 +130,16 @@ def import_cases(run_id: int) -> JobRun | None:
         if run.done % PROGRESS_EVERY == 0:
             db.session.commit()
     return _finish(run)
+
+
+def _rows_of(input_path: str) -> list[CaseRow]:
+    """The rows of a run's file, read from a local copy (kept by key: `imports/case-import-7.csv`)."""
+    try:
+        with document_store().local_copy_of(input_path) as path:
+            read_header(path)
+            return _read_rows(path)
+    except FileNotFoundError as error:  # removed, or the store changed since the run was queued
+        raise ImportFileError(_l("The imported file is no longer in storage.")) from error
 
 
 def _read_rows(path: Path) -> list[CaseRow]:

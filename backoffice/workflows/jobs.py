@@ -15,7 +15,8 @@ from backoffice.workflows.i18n import in_both_languages
 
 # The job that carries out each kind of run; each is idempotent, so queueing it again is safe.
 RUN_JOBS = {"case_import": queue.JobName.IMPORT_CASES}
-SWEEP_EVERY = timedelta(minutes=5)
+SWEEP_EVERY = timedelta(minutes=1)  # a cheap pass; what a crash or a Redis restart lost waits no longer
+SWEEP_JOB_ID = "maintenance-sweep"
 MAX_REQUEUES = 3
 
 
@@ -54,7 +55,7 @@ def requeue_lost_runs() -> list[int]:
 
 
 def schedule_sweep() -> None:
-    queue.enqueue_in(SWEEP_EVERY, queue.JobName.SWEEP, job_id="maintenance-sweep")
+    queue.enqueue_in(SWEEP_EVERY, queue.JobName.SWEEP, job_id=SWEEP_JOB_ID)
 
 
 def fail_run(run: JobRun, message, reason: str) -> None:

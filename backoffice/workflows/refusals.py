@@ -138,6 +138,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         "Ce code n'est pas valide, et un très grand nombre de codes erronés arrivent en ce moment. Vérifiez le "
         "code et réessayez dans {retry_after_seconds} secondes.",
     ),
+    "storage_unavailable": (
+        503,
+        "The documents cannot be stored at the moment; nothing was received. Send the submission again in "
+        "{retry_after_seconds} seconds.",
+        "Les documents ne peuvent pas être enregistrés en ce moment; rien n'a été reçu. Envoyez de nouveau la "
+        "soumission dans {retry_after_seconds} secondes.",
+    ),
 }
 
 

@@ -1,8 +1,6 @@
 """The registration form counsel return: kept, read in the sandbox, checked, and recorded, which moves the
 registration to "form received" (counsel's record updated) or "form incomplete" (counsel told what is missing)."""
 
-from pathlib import Path
-
 from flask_babel import lazy_gettext as _l
 
 from backoffice.integrations.storage import document_store
@@ -29,7 +27,8 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
     Returns the reading; a scanned or flattened form reads as `flattened`, for the clerk to type it in.
     """
     require(registration, "receive_form", clerk)
-    incoming = document_store().receive()
+    store = document_store()
+    incoming = store.receive()
     try:
         head = _copy_limited(stream, incoming)
     except BaseException:
@@ -38,12 +37,17 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
     if not head.startswith(b"%PDF-"):
         incoming.discard()
         raise Refused(_l("The returned form must be a PDF file."))
+    try:  # read in the sandbox from the file just received: the very bytes kept, without a download back
+        reading = read_registration_form(incoming.received_path())
+    except BaseException:
+        incoming.discard()
+        raise
     stored = incoming.keep()
     registration.form_sha256 = stored.sha256
     record_event(
         "registration.form_uploaded", record=registration, actor=clerk, after={"sha256": stored.sha256}
     )
-    return read_registration_form(Path(stored.path))
+    return reading
 
 
 def _copy_limited(stream, incoming) -> bytes:
