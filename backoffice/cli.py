@@ -1,6 +1,5 @@
 """Command-line tools: staff users, case import, demonstration data and the worker."""
 
-import hmac
 import ipaddress
 import json
 import socket
@@ -21,6 +20,7 @@ from backoffice.extensions import db
 from backoffice.integrations.storage import S3Store, copy_folder, document_store
 from backoffice.models import JobRun, JobStatus, PortalClient, Role
 from backoffice.observability.exposition import processes_metrics
+from backoffice.observability.web import authorization_carries
 from backoffice.worker import run_worker
 from backoffice.workflows.accounts import AccountError, create_staff_user
 from backoffice.workflows.audit import COMMAND_LINE
@@ -308,8 +308,7 @@ def _bearer_only(application: WsgiApp, token: str | None) -> WsgiApp:
         return application
 
     def guarded(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        if authorization_carries(environ.get("HTTP_AUTHORIZATION", ""), token):
             return application(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not Found\n"]

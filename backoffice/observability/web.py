@@ -41,7 +41,12 @@ def metrics() -> ResponseReturnValue:
 
 
 def _bearer_is(token: str | None) -> bool:
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return authorization_carries(request.headers.get("Authorization", ""), token)
+
+
+def authorization_carries(authorization: str, token: str | None) -> bool:
+    """Whether an Authorization header is `Bearer <token>` (compared in constant time); never without a token."""
+    scheme, _, given = authorization.partition(" ")
     if not token or scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(given.strip().encode(), token.encode())
