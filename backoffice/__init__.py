@@ -71,12 +71,17 @@ def _register_blueprints(app: Flask) -> None:
     from backoffice.admin import init_admin
     from backoffice.api import bp as api_bp
     from backoffice.auth import bp as auth_bp
+    from backoffice.auth import factors, single_sign_on  # noqa: F401  (their routes are on the auth blueprint)
+    from backoffice.auth.passkeys import bp as passkeys_bp
+    from backoffice.auth.single_sign_on import init_single_sign_on
     from backoffice.cli import register_commands
     from backoffice.errors import register_error_pages
     from backoffice.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(passkeys_bp)
+    init_single_sign_on(app)
     app.register_blueprint(api_bp)
     init_admin(app)
     register_commands(app)

@@ -101,6 +101,24 @@ class Config:
     PASSWORD_HASH_MEMORY_KIB = int(_env("PASSWORD_HASH_MEMORY_KIB", "65536"))
     PASSWORD_HASH_PARALLELISM = int(_env("PASSWORD_HASH_PARALLELISM", "4"))
 
+    # Staff sign-in. Single sign-on through the department's OpenID Connect provider when OIDC_ISSUER is set
+    # (its discovery document and keys are read from there); OIDC_ROLE_CLAIM names the claim whose groups
+    # give roles through the administrators' table of groups (empty: roles come from the staff record).
+    OIDC_ISSUER = _env("OIDC_ISSUER")
+    OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET")
+    OIDC_ROLE_CLAIM = _env("OIDC_ROLE_CLAIM")
+    OIDC_SCOPES = _env("OIDC_SCOPES", "openid email profile")
+    # The password form, for small installations and staff without a departmental account.
+    ALLOW_PASSWORD_SIGN_IN = _env("ALLOW_PASSWORD_SIGN_IN", "1") == "1"
+    # A password sign-in without a second factor (authenticator app or passkey) goes to enrolment, nowhere else.
+    REQUIRE_MFA = _env("REQUIRE_MFA", "0") == "1"
+    SESSION_MAX_HOURS = int(_env("SESSION_MAX_HOURS", "12"))  # beside the idle timeout, whatever the activity
+    STEP_UP_MINUTES = int(_env("STEP_UP_MINUTES", "15"))  # sensitive actions ask for a factor proved since
+    # Passkeys (WebAuthn): the site's domain, and the origins browsers report (empty: this request's own).
+    WEBAUTHN_RP_ID = _env("WEBAUTHN_RP_ID")
+    WEBAUTHN_ORIGINS = _env("WEBAUTHN_ORIGINS", "")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
@@ -146,6 +164,10 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    # `make run` starts a local OpenID Connect provider emulator here, listing the demonstration staff.
+    OIDC_ISSUER = _env("OIDC_ISSUER", "http://127.0.0.1:6014")
+    OIDC_CLIENT_ID = _env("OIDC_CLIENT_ID", "backoffice-dev")
+    OIDC_CLIENT_SECRET = _env("OIDC_CLIENT_SECRET", "dev-oidc-secret")
 
 
 class TestConfig(Config):
@@ -167,6 +189,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    REQUIRE_MFA = _env("REQUIRE_MFA", "1") == "1"
     LOG_FORMAT = _env("LOG_FORMAT", "json")
     ALLOW_DEMO_DATA = False
 
@@ -196,6 +219,33 @@ class ProductionConfig(Config):
                 (
                     "PASSWORD_HASH_TIME_COST >= 2 and PASSWORD_HASH_MEMORY_KIB >= 19456 are needed",
                     "PASSWORD_HASH_TIME_COST >= 2 et PASSWORD_HASH_MEMORY_KIB >= 19456 sont nécessaires",
+                )
+            )
+        require_mfa = _env("REQUIRE_MFA", "1") == "1"
+        password_allowed = _env("ALLOW_PASSWORD_SIGN_IN", "1") == "1"
+        if not require_mfa and password_allowed:
+            # Protected B: no staff sign-in with a password alone.
+            problems.append(
+                (
+                    "REQUIRE_MFA=0 lets staff sign in with a password alone (set REQUIRE_MFA=1, or "
+                    "ALLOW_PASSWORD_SIGN_IN=0 with OIDC_ISSUER for single sign-on only)",
+                    "REQUIRE_MFA=0 permet au personnel de se connecter avec un mot de passe seul (définir "
+                    "REQUIRE_MFA=1, ou ALLOW_PASSWORD_SIGN_IN=0 avec OIDC_ISSUER pour l'authentification unique "
+                    "seulement)",
+                )
+            )
+        if not password_allowed and not _env("OIDC_ISSUER"):
+            problems.append(
+                (
+                    "ALLOW_PASSWORD_SIGN_IN=0 without OIDC_ISSUER leaves staff no way to sign in",
+                    "ALLOW_PASSWORD_SIGN_IN=0 sans OIDC_ISSUER ne laisse au personnel aucun moyen de se connecter",
+                )
+            )
+        if _env("OIDC_ISSUER") and not (_env("OIDC_CLIENT_ID") and _env("OIDC_CLIENT_SECRET")):
+            problems.append(
+                (
+                    "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET",
+                    "OIDC_ISSUER est défini sans OIDC_CLIENT_ID et OIDC_CLIENT_SECRET",
                 )
             )
         if problems:

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from jinja2.bccache import Bucket, BytecodeCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import create_engine, func, inspect, make_url, select, text
 from werkzeug.routing import Rule
+from werkzeug.serving import make_server
 
 from backoffice import create_app
 from backoffice.devservices.object_store import SeaweedFS
@@ -408,5 +410,79 @@ def webex_emulator(app):
     app.config.setdefault("WEBEX_TIMEOUT_SECONDS", 10)
     yield emulator
     emulator.release()  # a call still held would keep its thread waiting
+    server.shutdown()
+    server.server_close()
+
+
+# Browsers ---------------------------------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # WebAuthn needs a secure context and a relying party id that is a host name: http://localhost is both.
+    "--host-resolver-rules=MAP localhost 127.0.0.1",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One Chromium for the tests of a module; each test has pages of its own, in contexts of their own."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    watched = PolicyWatch(chromium)
+    yield watched
+    watched.close()
+    assert watched.violations == [], "the pages broke their Content-Security-Policy"
+
+
+class PolicyWatch:
+    """The browser, its pages watched for anything the Content-Security-Policy blocked (Chromium reports it
+    on the console): a blocked script is a screen that silently stops working."""
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+        self.violations: list[str] = []
+        self.pages: list = []
+
+    def new_page(self, **options):
+        page = self.browser.new_page(**options)
+        page.on("console", self._console)
+        self.pages.append(page)
+        return page
+
+    def close(self) -> None:
+        for page in self.pages:
+            page.context.close()
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"{message.page.url}: {message.text} at {message.location}")
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()

@@ -516,6 +516,29 @@ ACCESS = {
     "auth.sign_in_page": PUBLIC,
     "auth.choose_language": PUBLIC,
     "auth.sign_out": SIGNED_IN,
+    # The second step of a password sign-in and single sign-on: before anyone is signed in.
+    "auth.second_factor": PUBLIC,
+    "auth.single_sign_on": PUBLIC,
+    "auth.single_sign_on_return": PUBLIC,
+    # Each person's own factors.
+    **{
+        f"auth.{name}": SIGNED_IN
+        for name in (
+            "security",
+            "confirm_identity",
+            "totp_setup",
+            "totp_remove",
+            "recovery_codes",
+            "passkey_remove",
+        )
+    },
+    "ssogroup": ADMINS,
+    "passkeys.sign_in_options": PUBLIC,
+    "passkeys.sign_in": PUBLIC,
+    **{
+        f"passkeys.{name}": SIGNED_IN
+        for name in ("registration_options", "register", "confirm_options", "confirm")
+    },
     "admin.index": SIGNED_IN,
     "case": ALL_ROLES,
     "counsel": ALL_ROLES,

@@ -1,14 +1,10 @@
 """A clerk's first minutes, in a real Chromium driven by Playwright: sign in, open the cases list,
 switch to French. The screenshot is kept under test-artifacts/ for a person to look at."""
 
-import os
 import re
-import shutil
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from backoffice.extensions import db
 from backoffice.models import CheckOutcome
@@ -17,82 +13,14 @@ from tests.helpers import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """One Chromium for the tests of this file; each test has pages of its own, in contexts of their own."""
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required here but {CHROMIUM} is missing")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browser(chromium):
-    watched = PolicyWatch(chromium)
-    yield watched
-    watched.close()
-    assert watched.violations == [], "the pages broke their Content-Security-Policy"
-
-
-class PolicyWatch:
-    """The browser, its pages watched for anything the Content-Security-Policy blocked (Chromium reports it
-    on the console): a blocked script is a screen that silently stops working."""
-
-    def __init__(self, browser) -> None:
-        self.browser = browser
-        self.violations: list[str] = []
-        self.pages: list = []
-
-    def new_page(self, **options):
-        page = self.browser.new_page(**options)
-        page.on("console", self._console)
-        self.pages.append(page)
-        return page
-
-    def close(self) -> None:
-        for page in self.pages:
-            page.context.close()
-
-    def _console(self, message) -> None:
-        if "Content Security Policy" in message.text:
-            self.violations.append(f"{message.page.url}: {message.text} at {message.location}")
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
 
 
 def sign_in_from(page, email: str, landing: str) -> None:
     """Sign in on the sign-in page the browser was sent to, and wait to land on `landing` (a URL pattern)."""
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(landing)
 
 

@@ -18,6 +18,8 @@ from backoffice.models import (
     Office,
     Reason,
     Registration,
+    Role,
+    SsoGroupMapping,
     StaffUser,
     Submission,
 )
@@ -50,8 +52,16 @@ def exported_records() -> dict[type, object]:
         Office: office("eastern"),
         Division: division("IAD"),
         Reason: db.session.scalar(select(Reason).order_by(Reason.id).limit(1)),
+        SsoGroupMapping: _group_mapping(),
         AuditEvent: None,  # append-only: a new event is written each time instead
     }
+
+
+def _group_mapping() -> SsoGroupMapping:
+    mapping = SsoGroupMapping(group="backoffice-clerks", role=Role.CLERK, office=office("western"))
+    db.session.add(mapping)
+    db.session.commit()
+    return mapping
 
 
 def text_columns(view) -> dict[str, int | None]:

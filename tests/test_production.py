@@ -84,6 +84,29 @@ def test_production_refuses_keys_that_are_not_secret(
         ProductionConfig.check()
 
 
+def test_production_requires_a_second_factor_or_single_sign_on_for_staff(monkeypatch, tmp_path):
+    for name, value in production_settings("postgresql://db/backoffice", "redis://cache", tmp_path).items():
+        monkeypatch.setenv(name, value)
+    ProductionConfig.check()  # REQUIRE_MFA is on unless turned off
+    monkeypatch.setenv("REQUIRE_MFA", "0")
+    with pytest.raises(
+        RuntimeError, match="REQUIRE_MFA=0 lets staff sign in with a password alone"
+    ) as refused:
+        ProductionConfig.check()
+    assert "REQUIRE_MFA=0 permet au personnel de se connecter avec un mot de passe seul" in str(refused.value)
+    monkeypatch.setenv("ALLOW_PASSWORD_SIGN_IN", "0")  # single sign-on only, then: it must be configured
+    with pytest.raises(RuntimeError, match="ALLOW_PASSWORD_SIGN_IN=0 without OIDC_ISSUER"):
+        ProductionConfig.check()
+    monkeypatch.setenv("OIDC_ISSUER", "https://login.microsoftonline.com/tenant/v2.0")
+    with pytest.raises(
+        RuntimeError, match="OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"
+    ):
+        ProductionConfig.check()
+    monkeypatch.setenv("OIDC_CLIENT_ID", "backoffice")
+    monkeypatch.setenv("OIDC_CLIENT_SECRET", secrets.token_urlsafe(32))
+    ProductionConfig.check()
+
+
 def test_production_names_every_problem_at_once(monkeypatch):
     for name in REQUIRED_IN_PRODUCTION:
         monkeypatch.delenv(name, raising=False)

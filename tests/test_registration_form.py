@@ -1,6 +1,7 @@
 """The registration form: made as a real fillable PDF, filled in as counsel would, read back in the sandbox."""
 
 import io
+import os
 from datetime import date
 from pathlib import Path
 
@@ -273,7 +274,9 @@ def test_pdf_header_then_garbage_gives_no_fields(tmp_path) -> None:
 
 
 def test_reader_that_runs_out_of_time_gives_no_fields(tmp_path) -> None:
-    path = write(tmp_path, fill_in(registration_form_pdf(), COMPLETE))
+    # A named pipe that no one writes to: the reader waits on it until its time is up, however fast the machine.
+    path = tmp_path / "never-ends.pdf"
+    os.mkfifo(path)
 
     reading = read_registration_form(path, Limits(wall_seconds=0.01))
 

@@ -10,7 +10,15 @@ from sqlalchemy import select
 
 from backoffice.admin.base import ScopedModelView, national_scope
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, CaseStatus, Counsel, InvitationChannel, Role, StaffUser
+from backoffice.models import (
+    AuditEvent,
+    CaseStatus,
+    Counsel,
+    InvitationChannel,
+    Role,
+    SsoGroupMapping,
+    StaffUser,
+)
 from backoffice.workflows.access import may_open
 from backoffice.workflows.case_import import REQUIRED_COLUMNS, start_case_import
 from backoffice.workflows.registration.machine import start_registration
@@ -21,6 +29,9 @@ from tests.factories import (
     create_staff,
     create_submission,
     make_counsel_of_record,
+)
+from tests.factories import (
+    office as office_by_code,
 )
 from tests.helpers import csrf_token_from, model_views
 
@@ -198,6 +209,12 @@ def records_in_two_offices(folder) -> None:
     for filer in (filers[0], filers[2]):
         start_registration(filer.counsel, InvitationChannel.EMAIL, clerks[filer.case.office.code])
     make_counsel_of_record(filers[2].case, filers[1].counsel)
+    for office_code in ("western", "central"):
+        db.session.add(
+            SsoGroupMapping(
+                group=f"clerks-{office_code}", role=Role.CLERK, office=office_by_code(office_code)
+            )
+        )
     db.session.commit()
     upload = folder / "cases.csv"
     upload.write_text(",".join(REQUIRED_COLUMNS) + "\n", encoding="utf-8")

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyotp
 import pytest
 import requests
 from sqlalchemy import create_engine, make_url, text
@@ -73,12 +74,29 @@ class Browser:
         self.cookies.update(response.cookies.get_dict())
         return response
 
-    def sign_in(self, email: str, password: str) -> None:
+    def sign_in(self, email: str, password: str, app: pyotp.TOTP | None = None) -> pyotp.TOTP:
+        """Sign in as production asks (REQUIRE_MFA): the password, then the authenticator app's code; a person
+        without one sets it up first, as production makes them. Answers the app."""
         token = csrf_token_from(self.open("GET", "/sign-in").text)
         response = self.open(
             "POST", "/sign-in", data={"email": email, "password": password, "csrf_token": token}
         )
-        assert response.status_code == 302 and response.headers["Location"] == "/admin/", response.text[-500:]
+        assert response.status_code == 302, response.text[-500:]
+        if app is None:
+            assert response.headers["Location"] == "/admin/"
+            assert self.open("GET", "/admin/").headers["Location"] == "/account/security"
+            page = self.open("GET", "/account/authenticator-app").text
+            app = pyotp.TOTP(re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', page)[1].replace(" ", ""))
+            enrolled = self.post_form(
+                "/account/authenticator-app", "/account/authenticator-app", code=app.now()
+            )
+            assert enrolled.status_code == 200 and "totp-secret" not in enrolled.text, enrolled.text[-500:]
+        else:
+            assert response.headers["Location"] == "/sign-in/second-factor"
+            code = app.at(time.time() + app.interval)  # the step after the enrolment's, whose code is spent
+            done = self.post_form("/sign-in/second-factor", "/sign-in/second-factor", kind="totp", code=code)
+            assert done.status_code == 302 and done.headers["Location"] == "/admin/", done.text[-500:]
+        return app
 
     def post_form(self, path: str, page: str, **data) -> requests.Response:
         token = csrf_token_from(self.open("GET", page).text)
@@ -169,14 +187,14 @@ def test_a_submission_travels_across_hosts_that_share_nothing_but_the_services(t
         )
     engine.dispose()
     reader = Browser(web_b.url)
-    reader.sign_in(clerk["email"], clerk["password"])
+    app = reader.sign_in(clerk["email"], clerk["password"])
     page = reader.open("GET", f"/admin/submission/details/?id={submission_id}")
     assert page.status_code == 200 and "exhibit-2.pdf" in page.text
     pdf = reader.open("GET", f"/admin/submission/attachment/view/?id={submission_id}&position=2")
     assert pdf.status_code == 200 and pdf.content == files[1][1]
 
     decider = Browser(web_a.url)
-    decider.sign_in(clerk["email"], clerk["password"])
+    decider.sign_in(clerk["email"], clerk["password"], app)
     details = f"/admin/submission/details/?id={submission_id}"
     assert decider.post_form("/admin/registry_queue/claim/", details, id=submission_id).status_code == 302
     decided = decider.post_form(

@@ -25,6 +25,7 @@ from backoffice.admin.views import (
     OfficeView,
     ReasonView,
     ServiceTargetView,
+    SsoGroupMappingView,
     StaffUserView,
 )
 from backoffice.content_policy import csp_nonce
@@ -41,6 +42,7 @@ from backoffice.models import (
     Reason,
     Registration,
     ServiceTarget,
+    SsoGroupMapping,
     StaffUser,
     Submission,
 )
@@ -94,6 +96,13 @@ def _screens() -> list[BaseView]:
             PortalClient, db, name=_l("Portal clients"), endpoint="portalclient", category=administration
         ),
         StaffUserView(StaffUser, db, name=_l("Staff users"), endpoint="staff", category=administration),
+        SsoGroupMappingView(
+            SsoGroupMapping,
+            db,
+            name=_l("Groups for single sign-on"),
+            endpoint="ssogroup",
+            category=administration,
+        ),
         OfficeView(Office, db, name=_l("Regional offices"), endpoint="office", category=administration),
         ReasonView(Reason, db, name=_l("Reasons for decisions"), endpoint="reason", category=administration),
         DivisionView(Division, db, name=_l("Divisions"), endpoint="division", category=administration),

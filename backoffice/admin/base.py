@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import inspect, select
 
 from backoffice.admin.formatters import csv_cell
+from backoffice.auth.sessions import ask_for_step_up, factor_is_recent
 from backoffice.edge import INT32, MAX_PAGE, record_id
 from backoffice.extensions import db
 from backoffice.models import Role, StaffUser
@@ -48,6 +49,13 @@ def run_action(action: Callable[[], Any], done: Any = None) -> Outcome:
     if done is not None:
         flash(done(value) if callable(done) else done, "success")
     return Outcome(True, value)
+
+
+def render_staff_page(template: str, **context: Any) -> str:
+    """Render a page of another blueprint (the person's own sign-in and security) in the staff screens' layout,
+    with the menu: Flask-Admin's views give their templates its context, so the home view renders it."""
+    (admin,) = current_app.extensions["admin"]
+    return admin.index_view.render(template, **context)
 
 
 def reader() -> StaffUser:
@@ -120,6 +128,10 @@ class StaffFilterConverter(FilterConverter):
     enum = tuple(type(kind.__name__, (_TolerantEnumFilter, kind), {}) for kind in FilterConverter.enum)
 
 
+# A model screen's views that change records.
+EDIT_VIEWS = frozenset({"create_view", "edit_view", "delete_view", "action_view"})
+
+
 class ScopedModelView(GuardedView, ModelView):
     """A model screen whose queries only ever return records in the user's scope, and whose CSV export
     writes no cell that a spreadsheet would run as a formula."""
@@ -134,6 +146,11 @@ class ScopedModelView(GuardedView, ModelView):
     can_set_page_size = True
     filter_converter = StaffFilterConverter()
     details_modal = False
+
+    # Views that change who may do what, or what counsel are told (staff users, portal clients, reasons,
+    # service targets, received times): their forms and actions first ask for a factor proved within
+    # STEP_UP_MINUTES (auth/sessions.py).
+    step_up_views: frozenset[str] = frozenset()
 
     # The names of column_filters, in order: a filter's position is its number in list URLs.
     FILTER_ORDER: tuple[str, ...] = ()
@@ -154,6 +171,13 @@ class ScopedModelView(GuardedView, ModelView):
             raise TypeError(f"{cls.__name__} must declare its scope (a scope() method, or national_scope)")
         if cls.scope is national_scope and AREAS[cls.area] - {Role.ADMIN}:
             raise TypeError(f"{cls.__name__} is opened by staff of an office: it cannot be national")
+
+    def _handle_view(self, name: str, **kwargs: Any) -> ResponseReturnValue | None:
+        """Flask-Admin's check before each view, then the confirmation that sensitive views ask for."""
+        answered = super()._handle_view(name, **kwargs)
+        if answered is None and name in self.step_up_views and not factor_is_recent():
+            return ask_for_step_up()
+        return answered
 
     def scope(self, query):
         """Restrict `query` (selecting this view's model) to the user's scope: every subclass says how."""

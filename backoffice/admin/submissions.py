@@ -16,7 +16,7 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, national_scope, reader, refuse, run_action
+from backoffice.admin.base import EDIT_VIEWS, ScopedModelView, national_scope, reader, refuse, run_action
 from backoffice.admin.submission_work import queue_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
@@ -58,6 +58,7 @@ def _shown(submission: Submission, asked: int | None) -> int | None:
 
 class SubmissionView(ScopedModelView):
     area = "submissions"
+    step_up_views = frozenset({"correct_view"})
     details_template = "admin/submission_details.html"
     column_list = (
         "received_at",
@@ -290,6 +291,7 @@ class PortalClientView(ScopedModelView):
     """The systems allowed to call the portal API. Created with `flask portal-clients create`; revoked here."""
 
     area = "portal_clients"
+    step_up_views = EDIT_VIEWS | {"revoke_view"}
     scope = national_scope
     can_export = False
     details_template = "admin/portal_client_details.html"

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from flask import redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
@@ -11,13 +13,22 @@ from flask_admin.contrib.sqla.filters import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, audit_model_change, national_scope
+from backoffice.admin.base import (
+    EDIT_VIEWS,
+    ScopedModelView,
+    audit_model_change,
+    national_scope,
+    reader,
+    run_action,
+)
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
@@ -32,11 +43,20 @@ from backoffice.models import (
     Language,
     Office,
     Role,
+    SsoGroupMapping,
     StaffUser,
 )
 from backoffice.reports.dashboard import TARGET_LABELS
 from backoffice.workflows import access
-from backoffice.workflows.accounts import AccountError, check_role_scope, find_staff_by_email, set_password
+from backoffice.workflows.accounts import (
+    AccountError,
+    check_role_scope,
+    find_staff_by_email,
+    reset_factors,
+    set_password,
+)
+from backoffice.workflows.audit import record_event
+from backoffice.workflows.factors import describe_factors as describe_factors_of
 
 
 def _messages_url(**filters: int) -> str | None:
@@ -173,6 +193,7 @@ class CounselView(ScopedModelView):
 class StaffUserView(ScopedModelView):
     area = "staff"
     scope = national_scope
+    step_up_views = EDIT_VIEWS | {"reset_factors_view"}
     can_create = True
     can_edit = True
     column_list = (
@@ -182,10 +203,13 @@ class StaffUserView(ScopedModelView):
         "office",
         "division",
         "is_active_account",
+        "factors",
         "last_sign_in_at",
+        "last_sign_in_method",
         "locked_until",
     )
     column_details_list = column_list + ("preferred_language", "created_at")
+    details_template = "admin/staff_details.html"
     column_export_list = column_details_list
     column_labels = {
         "full_name": _l("Name"),
@@ -195,6 +219,8 @@ class StaffUserView(ScopedModelView):
         "division": _l("Division"),
         "is_active_account": _l("Active"),
         "last_sign_in_at": _l("Last sign-in"),
+        "last_sign_in_method": _l("Signed in with"),
+        "factors": _l("Second factors"),
         "locked_until": _l("Locked until"),
         "preferred_language": _l("Language"),
         "created_at": _l("Created"),
@@ -207,6 +233,8 @@ class StaffUserView(ScopedModelView):
         "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
         "division": lambda v, c, m, n: m.division.local_code if m.division else "",
         "last_sign_in_at": fmt.instant,
+        "last_sign_in_method": fmt.label,
+        "factors": lambda v, c, m, n: describe_factors(m),
         "locked_until": fmt.instant,
         "created_at": fmt.instant,
     }
@@ -271,6 +299,116 @@ class StaffUserView(ScopedModelView):
         except AccountError as error:
             raise ValidationError(str(error.args[0])) from error
         audit_model_change(model, is_created)
+
+    def get_query(self):
+        """Each row says the person's factors: read them with the page, not a query a row."""
+        return (
+            super()
+            .get_query()
+            .options(selectinload(StaffUser.passkeys), selectinload(StaffUser.recovery_codes))
+        )
+
+    def details_context(self, user: StaffUser) -> dict[str, Any]:
+        return {"reset_form": self.action_form(), "has_factors": any(describe_factors_of(user).values())}
+
+    @expose("/reset-factors/", methods=("POST",))
+    def reset_factors_view(self):
+        """Remove a person's second factors (a lost phone): audited; they enrol again at their next sign-in."""
+        user = self.get_one(request.form.get("id", ""))
+        if self.action_form().validate():
+            run_action(
+                lambda: reset_factors(user, actor=reader()),
+                _(
+                    "The second factors of %(name)s were removed. They set up new ones at their next sign-in.",
+                    name=user.full_name,
+                ),
+            )
+        return redirect(url_for(".details_view", id=user.id))
+
+
+def describe_factors(user: StaffUser) -> str:
+    """The person's second factors in words, for the staff list."""
+    parts = []
+    if user.oidc_subject:
+        parts.append(_("Departmental account"))
+    if user.has_totp:
+        parts.append(_("Authenticator app"))
+    if user.passkeys:
+        parts.append(ngettext("%(num)d passkey", "%(num)d passkeys", len(user.passkeys)))
+    if user.has_second_factor:
+        parts.append(ngettext("%(num)d recovery code", "%(num)d recovery codes", user.recovery_codes_left))
+    if user.must_enrol:
+        parts.append(_("must enrol again"))
+    return ", ".join(parts) or _("None")
+
+
+class SsoGroupMappingView(ScopedModelView):
+    """The identity provider's groups (values of OIDC_ROLE_CLAIM) and the role, office and division each gives
+    to those who sign in with their departmental account. Used only when OIDC_ROLE_CLAIM is set."""
+
+    area = "staff"
+    scope = national_scope
+    step_up_views = EDIT_VIEWS
+    can_create = True
+    can_edit = True
+    can_delete = True
+    column_list = ("group", "role", "office", "division", "created_at")
+    column_labels = {
+        "group": _l("Group of the identity provider"),
+        "role": _l("Role"),
+        "office": _l("Regional office"),
+        "division": _l("Division"),
+        "created_at": _l("Created"),
+    }
+    column_formatters = {
+        "role": fmt.label,
+        "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
+        "division": lambda v, c, m, n: m.division.local_code if m.division else "",
+        "created_at": fmt.instant,
+    }
+    column_formatters_export = column_formatters
+    form_columns = ("group", "role", "office", "division")
+
+    def scaffold_form(self):
+        class Form(self.form_base_class):
+            group = StringField(
+                _l("Group of the identity provider"), validators=[DataRequired(), Length(max=255)]
+            )
+            role = SelectField(_l("Role"), choices=fmt.enum_choices(Role), coerce=Role)
+            office = QuerySelectField(
+                _l("Regional office"),
+                query_factory=lambda: db.session.scalars(select(Office).order_by(Office.code)).all(),
+                allow_blank=True,
+                blank_text=_l("National (supervisors only)"),
+            )
+            division = QuerySelectField(
+                _l("Division"),
+                query_factory=lambda: db.session.scalars(select(Division).order_by(Division.id)).all(),
+                allow_blank=True,
+                blank_text=_l("None (division members only)"),
+            )
+
+        return Form
+
+    def on_model_change(self, form, model: SsoGroupMapping, is_created: bool) -> None:
+        model.group = model.group.strip()
+        with db.session.no_autoflush:
+            other = db.session.scalar(select(SsoGroupMapping).where(SsoGroupMapping.group == model.group))
+        if other is not None and other is not model:
+            raise ValidationError(_("This group already has a role."))
+        try:
+            check_role_scope(model.role, model.office, model.division)
+        except AccountError as error:
+            raise ValidationError(str(error.args[0])) from error
+        audit_model_change(model, is_created)
+
+    def on_model_delete(self, model: SsoGroupMapping) -> None:
+        record_event(
+            "sso_group_mappings.deleted",
+            actor=reader(),
+            record=model,
+            before={"group": model.group, "role": model.role.value},
+        )
 
 
 class OfficeView(ScopedModelView):
@@ -404,6 +542,7 @@ class ReasonView(ScopedModelView):
     """The catalogue of coded reasons for decisions; a reason in use is retired (inactive), never deleted."""
 
     area = "reference_data"
+    step_up_views = EDIT_VIEWS
     scope = national_scope
     can_edit = True
     can_create = True
@@ -452,6 +591,7 @@ class ServiceTargetView(ScopedModelView):
     """
 
     area = "reference_data"
+    step_up_views = EDIT_VIEWS
     scope = national_scope
     can_edit = True
     can_export = False

@@ -474,10 +474,12 @@ def _create_counsel(external_id, name, kind, regulator, membership, language) ->
 
 def _summary(plan: list[dict[str, Any]]) -> dict[str, Any]:
     cases = db.session.scalars(select(Case).order_by(Case.file_number)).all()
+    names = dict(db.session.execute(select(StaffUser.email, StaffUser.full_name)).all())
     return {
         "staff": [
             {
                 "email": demo_email(p["role"], p["office"], p["division"]),
+                "name": names.get(demo_email(p["role"], p["office"], p["division"]), ""),
                 "password": DEMO_PASSWORD,
                 "role": p["role"].value,
                 "office": p["office"],

@@ -2,6 +2,7 @@
 worker and the web server, and print where to sign in. A worker that stops is started again; Ctrl-C
 stops everything it started."""
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -32,7 +33,7 @@ def main() -> int:
         demo = load_demo_data()
         db.session.remove()
     embedded_redis = _redis_for_children(app)
-    emulators = start_local_providers(app)
+    emulators = start_local_providers(app, staff=demo["staff"])
     worker = RestartingChild("job worker", lambda: _start("job worker", "worker"))
     web_server = _start("web server", "run", "--host", host, "--port", port, "--no-reload")
     _print_welcome(f"http://{host}:{port}/", demo)
@@ -61,9 +62,9 @@ def _redis_for_children(app):
     return server
 
 
-def start_local_providers(app) -> list:
-    """The SMTP sink and the GC Notify and Webex emulators, when the configuration points at this machine.
-    Returns how to stop them."""
+def start_local_providers(app, staff: list[dict] = ()) -> list:
+    """The SMTP sink and the GC Notify, Webex and OpenID Connect emulators, when the configuration points at
+    this machine (the last one lists `staff`, the demonstration people). Returns how to stop them."""
     stops = []
     if app.config["SMTP_HOST"] in LOCAL_HOSTS:
         sink = SmtpSink(app.config["SMTP_PORT"], save_to=Path(app.instance_path) / "mail").start()
@@ -88,7 +89,36 @@ def start_local_providers(app) -> list:
         server = webex_emulator.serve_in_thread(webex, webex_url.port)
         print(f"Webex API emulator on {app.config['WEBEX_BASE_URL']} (meetings: /_emulator/meetings)")
         stops.append(server.shutdown)
+    issuer = urlsplit(app.config["OIDC_ISSUER"] or "")
+    if issuer.hostname in LOCAL_HOSTS:
+        from backoffice.devservices import oidc_emulator
+
+        provider = oidc_emulator.OidcEmulator(
+            app.config["OIDC_CLIENT_ID"], app.config["OIDC_CLIENT_SECRET"], demo_people(staff)
+        )
+        server = oidc_emulator.serve_in_thread(provider, issuer.port)
+        print(f"OpenID Connect provider emulator on {app.config['OIDC_ISSUER']} (the department's sign-in)")
+        stops.append(server.shutdown)
     return stops
+
+
+def demo_people(staff: list[dict]) -> list:
+    """The department's accounts of the demonstration staff (a stable subject each, their verified email), and
+    one person the back office does not know, to see a refusal."""
+    from backoffice.devservices.oidc_emulator import Person
+
+    people = [
+        Person(
+            subject="dept-" + hashlib.sha256(person["email"].encode()).hexdigest()[:16],
+            email=person["email"],
+            name=person.get("name") or person["email"],
+        )
+        for person in staff
+    ]
+    return [
+        *people,
+        Person(subject="dept-visitor", email="visitor@department.example", name="Visitor Without Access"),
+    ]
 
 
 def _start(name: str, *args: str) -> subprocess.Popen:
@@ -176,7 +206,10 @@ def _stop(child: subprocess.Popen) -> None:
 def _print_welcome(address: str, demo: dict) -> None:
     print("\n" + "=" * 72)
     print(f"IRB My Case back office: {address}")
-    print(f"Demo sign-ins (password for all: {demo['staff'][0]['password']}):")
+    print("Sign in either way:")
+    print("  - 'Sign in with your departmental account': the local identity provider lists the people below;")
+    print(f"  - or email and password (password for all: {demo['staff'][0]['password']}).")
+    print("  Password sign-ins may add an authenticator app or a passkey under 'Sign-in and security'.")
     for person in demo["staff"]:
         scope = person["office"] + (f" {person['division']}" if person["division"] else "")
         print(f"  {person['email']:<58} {person['role']:<16} {scope}")

@@ -23,7 +23,14 @@ from backoffice.models.registration import (
     RegistrationStatus,
     VerificationMeeting,
 )
-from backoffice.models.staff import Role, StaffUser
+from backoffice.models.staff import (
+    RecoveryCode,
+    Role,
+    SignInMethod,
+    SsoGroupMapping,
+    StaffPasskey,
+    StaffUser,
+)
 from backoffice.models.submission import (
     Attachment,
     AttachmentDecision,
@@ -83,7 +90,11 @@ __all__ = [
     "ReceivedTimeCorrection",
     "Registration",
     "RegistrationStatus",
+    "RecoveryCode",
     "Role",
+    "SignInMethod",
+    "SsoGroupMapping",
+    "StaffPasskey",
     "SavedFilter",
     "ServiceTarget",
     "StaffUser",

@@ -39,7 +39,7 @@ class Case(db.Model):
     division: Mapped[Division] = relationship(lazy="joined")
     office: Mapped[Office] = relationship(lazy="joined")
     counsel_of_record: Mapped[list["CounselOfRecord"]] = relationship(
-        back_populates="case", cascade="all, delete-orphan"
+        back_populates="case", cascade="all, delete-orphan", order_by="CounselOfRecord.id"
     )
 
     @property

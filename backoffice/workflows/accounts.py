@@ -1,7 +1,12 @@
-"""Staff accounts: creation, password hashing (Argon2id), sign-in with lockout."""
+"""Staff accounts: creation, password hashing (Argon2id), sign-in with lockout, second factors at sign-in.
+
+One count of failed attempts covers the password and the second factor: an attempt of either is reserved
+(counted) before it is checked, and only a complete sign-in resets the count. Knowing the password therefore
+gives no more guesses at the second factor than the lockout allows."""
 
 import enum
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,9 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, update
 
 from backoffice.extensions import db
-from backoffice.models import Division, Office, Role, StaffUser
+from backoffice.models import Division, Office, Role, SignInMethod, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.observability.metrics import count_lockout, count_sign_in_failure
+from backoffice.workflows import factors
 from backoffice.workflows.audit import Actor, record_event
 
 
@@ -137,6 +143,7 @@ def _division_by_code(code: str | None) -> Division | None:
 
 class SignInOutcome(enum.Enum):
     SIGNED_IN = "signed_in"
+    SECOND_FACTOR_NEEDED = "second_factor_needed"
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED = "locked"
 
@@ -169,19 +176,96 @@ def sign_in(email: str, password: str) -> SignInResult:
         db.session.commit()
         return SignInResult(SignInOutcome.LOCKED, user)
     if not _verify(user.password_hash, password):
-        return _count_failure(user)
+        return _count_failure(user, "wrong_password")
+    if _hashing().hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    if user.has_second_factor:
+        # The password is right, but the attempt stays counted until the second factor is too.
+        record_event("sign_in.password_accepted", record=user, actor=user)
+        db.session.commit()
+        return SignInResult(SignInOutcome.SECOND_FACTOR_NEEDED, user)
+    complete_sign_in(user, SignInMethod.PASSWORD)
+    return SignInResult(SignInOutcome.SIGNED_IN, user)
+
+
+class SecondFactor(enum.StrEnum):
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery_code"
+
+
+SECOND_FACTOR_METHODS = {
+    SecondFactor.TOTP: SignInMethod.PASSWORD_TOTP,
+    SecondFactor.RECOVERY_CODE: SignInMethod.PASSWORD_RECOVERY_CODE,
+}
+
+
+def check_second_factor(user: StaffUser, kind: SecondFactor, code: str) -> SignInOutcome:
+    """Check a code of the person's app or one of their recovery codes, under the same lockout as passwords.
+    Does not complete the sign-in (the caller does, for a sign-in or a confirmation). Commits."""
+    if kind is SecondFactor.TOTP:
+        return attempt_factor(user, f"wrong_{kind.value}", lambda: factors.check_totp(user, code))
+    outcome = attempt_factor(user, f"wrong_{kind.value}", lambda: factors.use_recovery_code(user, code))
+    if outcome is SignInOutcome.SIGNED_IN:
+        record_event(
+            "staff_users.recovery_code_used",
+            record=user,
+            actor=user,
+            after={"left": user.recovery_codes_left},
+        )
+        db.session.commit()
+    return outcome
+
+
+def attempt_factor(user: StaffUser, failure_reason: str, check: Callable[[], bool]) -> SignInOutcome:
+    """One attempt at a factor (a code, a passkey) counted under the lockout before `check` runs: a failure
+    counts (and may lock), a success resets the count. Commits."""
+    if not user.is_active_account:
+        return SignInOutcome.BAD_CREDENTIALS
+    if not _reserve_attempt(user):
+        count_sign_in_failure("locked")
+        record_event("sign_in.refused_locked", record=user, actor=user)
+        _start_lockout(user)
+        db.session.commit()
+        return SignInOutcome.LOCKED
+    if not check():
+        db.session.commit()  # what the check wrote stays (a step moved forward, a code used)
+        return _count_failure(user, failure_reason).outcome
+    _reset_failures(user)
+    db.session.commit()
+    return SignInOutcome.SIGNED_IN
+
+
+def complete_sign_in(user: StaffUser, method: SignInMethod) -> None:
+    """A whole sign-in: the count of failures starts again and the way the person proved who they are is
+    recorded (audit log, staff list). Commits."""
+    _reset_failures(user)
     db.session.execute(
         update(StaffUser)
         .where(StaffUser.id == user.id)
-        .values(failed_sign_ins=0, locked_until=None, last_sign_in_at=utcnow())
+        .values(last_sign_in_at=utcnow(), last_sign_in_method=method)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(user)
-    if _hashing().hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    record_event("sign_in.succeeded", record=user, actor=user)
+    record_event("sign_in.succeeded", record=user, actor=user, after={"method": method.value})
     db.session.commit()
-    return SignInResult(SignInOutcome.SIGNED_IN, user)
+
+
+def _reset_failures(user: StaffUser) -> None:
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id)
+        .values(failed_sign_ins=0, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reset_factors(user: StaffUser, *, actor: Actor) -> None:
+    """An administrator removes every second factor of a person (a lost phone, a key left behind): their
+    sessions end, and they enrol again at their next sign-in. The caller commits."""
+    before = factors.clear_factors(user)
+    user.must_enrol = True
+    end_sessions(user)
+    record_event("staff_users.factors_reset", actor=actor, record=user, before=before)
 
 
 def _reserve_attempt(user: StaffUser) -> bool:
@@ -210,10 +294,11 @@ def _reserve_attempt(user: StaffUser) -> bool:
     return reserved == 1
 
 
-def _count_failure(user: StaffUser) -> SignInResult:
+def _count_failure(user: StaffUser, reason: str) -> SignInResult:
     """The attempt was counted when reserved; the failure that used the last one starts the lockout."""
-    count_sign_in_failure("wrong_password")
-    record_event("sign_in.failed", record=user, actor=user)
+    count_sign_in_failure(reason)
+    action = "sign_in.failed" if reason == "wrong_password" else "sign_in.second_factor_failed"
+    record_event(action, record=user, actor=user, after={"reason": reason})
     outcome = SignInOutcome.LOCKED if _start_lockout(user) else SignInOutcome.BAD_CREDENTIALS
     db.session.commit()
     return SignInResult(outcome, user)
@@ -236,6 +321,11 @@ def _start_lockout(user: StaffUser) -> bool:
         count_lockout()
         record_event("staff_users.locked_out", record=user, actor=user, after={"minutes": minutes})
     return started == 1
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    """The person's password, checked again (a confirmation before a sensitive action)."""
+    return _verify(user.password_hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:
