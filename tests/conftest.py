@@ -281,8 +281,15 @@ def storage_settings(request) -> dict[str, str]:
     return {"STORAGE_URL": ""}
 
 
-@pytest.fixture
-def app(database, redis_url, tmp_path, closed_port, storage_settings) -> Flask:
+def make_test_app(
+    database: "TestDatabase",
+    redis_url: str,
+    tmp_path: Path,
+    closed_port: int,
+    storage_settings: dict,
+    **settings,
+) -> Flask:
+    """The application of one test, with its database and storage, and `settings` given at creation."""
     app = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=database.url_for_test(tmp_path),
@@ -295,9 +302,16 @@ def app(database, redis_url, tmp_path, closed_port, storage_settings) -> Flask:
         WEBEX_BASE_URL=f"http://127.0.0.1:{closed_port}/v1/",
         WEBEX_RETRY_BASE_SECONDS=1,
         DELIVERY_RETRY_BASE_SECONDS=1,
+        **settings,
     )
     app.test_client_class = FreshContextClient
     app.jinja_env.bytecode_cache = TEMPLATES_COMPILED_ONCE
+    return app
+
+
+@pytest.fixture
+def app(database, redis_url, tmp_path, closed_port, storage_settings) -> Flask:
+    app = make_test_app(database, redis_url, tmp_path, closed_port, storage_settings)
     with app.app_context():
         from backoffice.queue import redis_connection
 

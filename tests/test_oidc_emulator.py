@@ -276,6 +276,16 @@ def test_a_wrong_client_secret_is_refused_with_401(provider):
     assert exchange(provider, code, verifier).status_code == 200  # the code was not spent
 
 
+def ask_to_authorize(provider, overrides: dict[str, str | None]) -> requests.Response:
+    _verifier, challenge = pkce()
+    return requests.get(
+        f"{provider.issuer}/authorize",
+        params=authorization_request(challenge, **overrides),
+        allow_redirects=False,
+        timeout=5,
+    )
+
+
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -288,14 +298,7 @@ def test_a_wrong_client_secret_is_refused_with_401(provider):
 def test_a_request_without_pkce_or_openid_is_sent_back_with_an_error_and_the_state(
     provider, overrides, error
 ):
-    _verifier, challenge = pkce()
-
-    response = requests.get(
-        f"{provider.issuer}/authorize",
-        params=authorization_request(challenge, **overrides),
-        allow_redirects=False,
-        timeout=5,
-    )
+    response = ask_to_authorize(provider, overrides)
 
     back = answer(response)
     assert back["error"] == [error] and back["state"] == ["state-123"] and "code" not in back
@@ -310,14 +313,7 @@ def test_a_request_without_pkce_or_openid_is_sent_back_with_an_error_and_the_sta
     ],
 )
 def test_an_unknown_client_or_a_foreign_redirect_uri_gets_a_page_never_a_redirect(provider, overrides):
-    _verifier, challenge = pkce()
-
-    response = requests.get(
-        f"{provider.issuer}/authorize",
-        params=authorization_request(challenge, **overrides),
-        allow_redirects=False,
-        timeout=5,
-    )
+    response = ask_to_authorize(provider, overrides)
 
     assert response.status_code == 400 and "Location" not in response.headers
     assert "Demande de connexion refusée" in response.text

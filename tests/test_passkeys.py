@@ -81,18 +81,9 @@ class SoftwareAuthenticator:
         auth_data = self._rp_id_hash() + bytes([UP | UV | AT]) + (0).to_bytes(4, "big") + attested
         client_data = self._client_data("webauthn.create", options["challenge"])
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        return {
-            "id": b64url(credential.id),
-            "rawId": b64url(credential.id),
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "attestationObject": b64url(attestation),
-                "transports": ["internal"],
-            },
-        }
+        return self._as_json(
+            credential, client_data, attestationObject=b64url(attestation), transports=["internal"]
+        )
 
     def get(self, options: dict, credential: Credential | None = None, flags: int = UP | UV) -> dict:
         """navigator.credentials.get(): the credential asked for, else the first one allowed, else the first."""
@@ -104,18 +95,24 @@ class SoftwareAuthenticator:
         signature = credential.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
+        return self._as_json(
+            credential,
+            client_data,
+            authenticatorData=b64url(auth_data),
+            signature=b64url(signature),
+            userHandle=b64url(credential.user_handle),
+        )
+
+    @staticmethod
+    def _as_json(credential: Credential, client_data: bytes, **response: object) -> dict:
+        """The credential as a browser's toJSON() gives it."""
         return {
             "id": b64url(credential.id),
             "rawId": b64url(credential.id),
             "type": "public-key",
             "authenticatorAttachment": "platform",
             "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature),
-                "userHandle": b64url(credential.user_handle),
-            },
+            "response": {"clientDataJSON": b64url(client_data), **response},
         }
 
     def _allowed(self, options: dict) -> Credential:

@@ -6,7 +6,6 @@ test gets an application made with the settings it needs, since the provider is 
 is created; the emulator is shared by the module, each test adding people of its own.
 """
 
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +20,6 @@ from flask.testing import FlaskClient
 from joserfc import jwt
 from sqlalchemy import select
 
-from backoffice import create_app
 from backoffice.auth.sessions import FACTOR_AT
 from backoffice.devdata.demo import load_demo_data
 from backoffice.devservices.oidc_emulator import OidcEmulator, Person, serve_in_thread
@@ -30,8 +28,7 @@ from backoffice.extensions import db
 from backoffice.models import AuditEvent, Role, SignInMethod, SsoGroupMapping, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.workflows.single_sign_on import Identity, SignOnRefused, staff_for
-from config import TestConfig
-from tests.conftest import TEMPLATES_COMPILED_ONCE, FreshContextClient
+from tests.conftest import make_test_app
 from tests.factories import PASSWORD, create_staff, office
 from tests.helpers import csrf_token_from, page_of, race, sign_in, switch_to_french, text_of
 
@@ -57,20 +54,7 @@ def make_app(database, redis_url, tmp_path, closed_port, storage_settings) -> It
 
     def _make_app(**settings) -> Flask:
         assert not made, "one application per test"
-        app = create_app(
-            TestConfig,
-            SQLALCHEMY_DATABASE_URI=database.url_for_test(tmp_path),
-            REDIS_URL=redis_url,
-            STORAGE_ROOT=str(tmp_path / "storage"),
-            **storage_settings,
-            RQ_QUEUE=f"test-{os.getpid()}",
-            SMTP_PORT=closed_port,
-            NOTIFY_BASE_URL=f"http://127.0.0.1:{closed_port}",
-            WEBEX_BASE_URL=f"http://127.0.0.1:{closed_port}/v1/",
-            **settings,
-        )
-        app.test_client_class = FreshContextClient
-        app.jinja_env.bytecode_cache = TEMPLATES_COMPILED_ONCE
+        app = make_test_app(database, redis_url, tmp_path, closed_port, storage_settings, **settings)
         context = app.app_context()
         context.push()
         made.append(context)

@@ -90,10 +90,7 @@ def registration_options() -> ResponseReturnValue:
     if not sessions.factor_is_recent():
         return _step_up()
     user = reader()
-    rp_id, _origins = _relying_party()
-    options, challenge = passkeys.registration_options(user, rp_id)
-    _begin(REGISTER, challenge, user)
-    return _options_response(options)
+    return _begin(REGISTER, user, passkeys.registration_options(user, _relying_party()[0]))
 
 
 @bp.post("/account/passkeys")
@@ -144,10 +141,8 @@ def sign_in_options() -> ResponseReturnValue:
             return _error("no_pending_sign_in", redirect=url_for("auth.sign_in_page"))
     elif not current_app.config["ALLOW_PASSWORD_SIGN_IN"]:
         return _error("passkey_sign_in_off")
-    rp_id, _origins = _relying_party()
-    options, challenge = passkeys.authentication_options(user, rp_id)
-    _begin(SECOND_FACTOR if user else SIGN_IN, challenge, user)
-    return _options_response(options)
+    options = passkeys.authentication_options(user, _relying_party()[0])
+    return _begin(SECOND_FACTOR if user else SIGN_IN, user, options)
 
 
 @bp.post("/sign-in/passkey")
@@ -210,10 +205,7 @@ def confirm_options() -> ResponseReturnValue:
     user = reader()
     if not user.passkeys:
         return _error("no_passkeys")
-    rp_id, _origins = _relying_party()
-    options, challenge = passkeys.authentication_options(user, rp_id)
-    _begin(CONFIRM, challenge, user)
-    return _options_response(options)
+    return _begin(CONFIRM, user, passkeys.authentication_options(user, _relying_party()[0]))
 
 
 @bp.post("/account/confirm/passkey")
@@ -241,13 +233,18 @@ def confirm() -> ResponseReturnValue:
 # The ceremony kept in the session ------------------------------------------------------------------------------
 
 
-def _begin(purpose: str, challenge: bytes, user: StaffUser | None) -> None:
+def _begin(
+    purpose: str, user: StaffUser | None, options_and_challenge: tuple[str, bytes]
+) -> ResponseReturnValue:
+    """Keep the ceremony's challenge in the session, and answer the options the browser passes to WebAuthn."""
+    options, challenge = options_and_challenge
     session[CEREMONY] = {
         "purpose": purpose,
         "challenge": bytes_to_base64url(challenge),
         "user": user.id if user is not None else None,
         "at": utcnow().isoformat(),
     }
+    return current_app.response_class(options, mimetype="application/json")
 
 
 def _take_challenge(purpose: str, user: StaffUser | None) -> bytes | None:
@@ -295,7 +292,3 @@ def _relying_party() -> tuple[str, list[str]]:
     rp_id = config["WEBAUTHN_RP_ID"] or urlsplit(request.host_url).hostname
     origins = [origin.strip() for origin in (config["WEBAUTHN_ORIGINS"] or "").split(",") if origin.strip()]
     return rp_id, origins or [request.host_url.rstrip("/")]
-
-
-def _options_response(options: str) -> ResponseReturnValue:
-    return current_app.response_class(options, mimetype="application/json")

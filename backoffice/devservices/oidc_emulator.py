@@ -32,6 +32,8 @@ from joserfc.jwk import RSAKey
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from backoffice.devservices.processes import serve_until_interrupted
+
 CODE_SECONDS = 60
 ID_TOKEN_SECONDS = 300
 ACCESS_TOKEN_SECONDS = 3600
@@ -524,11 +526,9 @@ def main(argv: list[str] | None = None) -> None:
     emulator = OidcEmulator(arguments.client_id, arguments.client_secret, EXAMPLE_PEOPLE, arguments.issuer)
     server = make_server("127.0.0.1", arguments.port, emulator.app, threaded=True)
     emulator.issuer = emulator.issuer or f"http://127.0.0.1:{server.server_port}"
-    print(f"OpenID Connect emulator: {emulator.issuer}/.well-known/openid-configuration", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve_until_interrupted(
+        server, f"OpenID Connect emulator: {emulator.issuer}/.well-known/openid-configuration"
+    )
 
 
 if __name__ == "__main__":

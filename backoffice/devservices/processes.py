@@ -57,3 +57,12 @@ def stop(process: subprocess.Popen | None, seconds: float = 60) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=30)
+
+
+def serve_until_interrupted(server, banner: str) -> None:
+    """Run an emulator's server in the foreground (as `make run` starts it) until Ctrl-C."""
+    print(banner, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass

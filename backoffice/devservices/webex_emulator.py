@@ -22,6 +22,8 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from backoffice.devservices.processes import serve_until_interrupted
+
 SITE = "irb-cisr.webex.example"
 EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TITLE_MAX_LENGTH = 128
@@ -351,11 +353,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token", default="dev-webex-token", help="the bearer token it accepts")
     arguments = parser.parse_args(argv)
     server = make_server("127.0.0.1", arguments.port, WebexEmulator(arguments.token).app, threaded=True)
-    print(f"Webex API emulator on http://127.0.0.1:{server.server_port}/v1/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve_until_interrupted(server, f"Webex API emulator on http://127.0.0.1:{server.server_port}/v1/")
 
 
 if __name__ == "__main__":

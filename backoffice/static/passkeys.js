@@ -37,37 +37,33 @@
     return options;
   }
 
-  function registrationJSON(credential) {
-    const response = credential.response;
+  // The credential as JSON (the shape of WebAuthn's toJSON()), with the fields of its kind of response.
+  function credentialJSON(credential, response) {
     return {
       id: credential.id,
       rawId: base64urlFrom(credential.rawId),
       type: credential.type,
       authenticatorAttachment: credential.authenticatorAttachment || null,
       clientExtensionResults: credential.getClientExtensionResults(),
-      response: {
-        clientDataJSON: base64urlFrom(response.clientDataJSON),
-        attestationObject: base64urlFrom(response.attestationObject),
-        transports: typeof response.getTransports === "function" ? response.getTransports() : [],
-      },
+      response: { clientDataJSON: base64urlFrom(credential.response.clientDataJSON), ...response },
     };
+  }
+
+  function registrationJSON(credential) {
+    const response = credential.response;
+    return credentialJSON(credential, {
+      attestationObject: base64urlFrom(response.attestationObject),
+      transports: typeof response.getTransports === "function" ? response.getTransports() : [],
+    });
   }
 
   function assertionJSON(credential) {
     const response = credential.response;
-    return {
-      id: credential.id,
-      rawId: base64urlFrom(credential.rawId),
-      type: credential.type,
-      authenticatorAttachment: credential.authenticatorAttachment || null,
-      clientExtensionResults: credential.getClientExtensionResults(),
-      response: {
-        clientDataJSON: base64urlFrom(response.clientDataJSON),
-        authenticatorData: base64urlFrom(response.authenticatorData),
-        signature: base64urlFrom(response.signature),
-        userHandle: response.userHandle ? base64urlFrom(response.userHandle) : null,
-      },
-    };
+    return credentialJSON(credential, {
+      authenticatorData: base64urlFrom(response.authenticatorData),
+      signature: base64urlFrom(response.signature),
+      userHandle: response.userHandle ? base64urlFrom(response.userHandle) : null,
+    });
   }
 
   /* The server refused: its message is already in the reader's language. */
@@ -137,6 +133,7 @@
     widget.dataset.passkeyReady = "true";
     const button = widget.querySelector("[data-passkey-start]");
     const region = widget.querySelector("[data-passkey-message]");
+    button.disabled = false; // disabled in the page until this script can answer it
     button.addEventListener("click", async () => {
       if (!window.PublicKeyCredential || !navigator.credentials) {
         say(region, widget.dataset.msgUnsupported, true);

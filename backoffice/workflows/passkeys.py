@@ -184,21 +184,34 @@ def check_passkey(
 ) -> SignInOutcome:
     """One of the person's passkeys, as the second factor after their password or again for a sensitive
     action: one attempt under the lockout. Does not complete a sign-in (the caller does). Commits."""
-    return attempt_factor(
-        user,
-        "wrong_passkey",
-        lambda: (
+    return _attempt(user, credential_json, challenge, rp_id, origins, require_user_verification=False)
+
+
+def _attempt(
+    user: StaffUser,
+    credential_json: Any,
+    challenge: bytes,
+    rp_id: str,
+    origins: list[str],
+    *,
+    require_user_verification: bool,
+) -> SignInOutcome:
+    """One attempt with one of the person's passkeys, counted under their lockout."""
+
+    def verified() -> bool:
+        return (
             verify_passkey(
                 credential_json,
                 challenge,
                 rp_id,
                 origins,
                 expected_user=user,
-                require_user_verification=False,
+                require_user_verification=require_user_verification,
             )
             is not None
-        ),
-    )
+        )
+
+    return attempt_factor(user, "wrong_passkey", verified)
 
 
 def sign_in_with_passkey(
@@ -213,21 +226,7 @@ def sign_in_with_passkey(
         record_event("sign_in.failed", actor=UNKNOWN_PASSKEY)
         db.session.commit()
         return SignInResult(SignInOutcome.BAD_CREDENTIALS)
-    outcome = attempt_factor(
-        owner,
-        "wrong_passkey",
-        lambda: (
-            verify_passkey(
-                credential_json,
-                challenge,
-                rp_id,
-                origins,
-                expected_user=owner,
-                require_user_verification=True,
-            )
-            is not None
-        ),
-    )
+    outcome = _attempt(owner, credential_json, challenge, rp_id, origins, require_user_verification=True)
     return SignInResult(outcome, owner)
 
 
