@@ -39,7 +39,7 @@ format: install ## Format the code
 translations: install ## Extract messages and update the French catalog (then translate what is new)
 	mkdir -p instance
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o instance/messages.pot .
-	$(BIN)/pybabel -q update -i instance/messages.pot -d backoffice/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q update -i instance/messages.pot -d backoffice/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 worker: install ## Run a job worker alone (REDIS_URL must point at a running Redis)
 	$(BIN)/flask --app wsgi worker

@@ -9,10 +9,11 @@ import secrets
 
 from flask import g
 
-# Flask-Admin's pages hold one inline event handler (its filter menu's items: `onclick="return false;"`) and
-# menus whose links are `href="javascript:void(0)"`, which its menu script lets the browser follow: both are
-# allowed by their hashes alone, and nothing else inline.
-FLASK_ADMIN_HANDLERS = "'unsafe-hashes' 'sha256-2rvfFrggTCtyF5WOiTri1gDS8Boibj4Njn0e+VCBmDI=' 'sha256-rRMdkshZyJlCmDX27XnL7g3zXaxv7ei6Sg+yt4R3svU='"
+# Flask-Admin's pages hold two inline event handlers (its filter menu's items: `onclick="return false;"`, and
+# the bulk delete of a list: `onclick="return modelActions.execute('delete');"`) and menus whose links are
+# `href="javascript:void(0)"`, which its menu script lets the browser follow: all are allowed by their hashes
+# alone, and nothing else inline.
+FLASK_ADMIN_HANDLERS = "'unsafe-hashes' 'sha256-2rvfFrggTCtyF5WOiTri1gDS8Boibj4Njn0e+VCBmDI=' 'sha256-rRMdkshZyJlCmDX27XnL7g3zXaxv7ei6Sg+yt4R3svU=' 'sha256-ftmTNsdfRKq6ZNyHL+p7dI9xRqueDTpseN1IaUUgQW4='"
 POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}' " + FLASK_ADMIN_HANDLERS + "; "
     "style-src 'self' 'unsafe-inline'; "

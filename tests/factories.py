@@ -197,7 +197,9 @@ def registration_with_code(office_code: str = "western", **counsel_fields):
     assert returned_form.record_form(record, values, clerk) == []
     meetings.schedule_meeting(record, datetime.now() + timedelta(days=3), clerk)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/factory", "2634 555 0100", clerk)
-    meetings.record_identity(record, clerk, "verified", IdentityDocument.PASSPORT)
+    meetings.record_identity(
+        record, clerk, "verified", IdentityDocument.PASSPORT, "Recorded before the meeting's start."
+    )
     code = issue_invitation_code(record, clerk)
     db.session.commit()
     return record, code

@@ -558,6 +558,7 @@ ACCESS = {
     "submission.reassign_view": {"supervisor", "national_supervisor"},
     "submission.decide_by_file_view": {"division_member"},
     "submission.change_kind_view": {"clerk", "division_member"},
+    "submission.reject_confirm_view": {"clerk", "division_member"},
     "portalclient": ADMINS,
     "reason": ADMINS,
     "servicetarget": ADMINS,

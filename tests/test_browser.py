@@ -137,6 +137,8 @@ def test_a_clerk_schedules_the_webex_check_verifies_identity_and_issues_a_code(
     expect(page.get_by_test_id("meetings")).to_contain_text(start.strftime("%Y-%m-%d 14:00"))
 
     page.get_by_label("Kind of government photo ID seen").select_option("passport")
+    # The meeting is days away: recording its outcome now takes a reason.
+    page.get_by_test_id("identity-verified").get_by_label("why record its outcome now?").fill("Joined early.")
     page.get_by_role("button", name="Identity verified").click()
     page.wait_for_load_state()
     expect(page.get_by_test_id("registration-status")).to_have_text("Identity verified")
@@ -188,8 +190,12 @@ def test_a_clerk_works_the_registry_queue_in_chromium(app, live_server, browser)
     page.get_by_label("The pages of the disclosure are not numbered consecutively.").check()
     page.get_by_label("The disclosure holds several documents but has no table of contents.").check()
     page.get_by_label("Note to counsel (optional)").fill("Number the pages and add a table of contents.")
-    page.get_by_role("button", name="Reject").click()
-    page.wait_for_load_state()
+    page.get_by_role("button", name="Reject", exact=True).click()
+    page.wait_for_url(f"{live_server}/admin/submission/reject/confirm/")  # what counsel will receive, first
+    expect(page.get_by_test_id("email-text")).to_contain_text("Number the pages and add a table of contents.")
+    with page.expect_navigation():  # back to the queue the clerk came from
+        page.get_by_role("button", name="Send the rejection").click()
+    page.goto(f"{live_server}/admin/submission/details/?id={oldest.id}")
     expect(page.get_by_test_id("submission-status")).to_have_text("Rejected")
     expect(page.get_by_test_id("decisions")).to_contain_text("R-TOC")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -171,7 +171,7 @@ def test_admin_uploads_an_import_and_follows_its_progress(app, tmp_path, login_a
     )
     assert response.status_code == 302
     queued = admin.get(response.location).get_data(as_text=True)
-    assert "Queued" in queued and 'http-equiv="refresh"' in queued
+    assert "Queued" in queued and "data-refresh-seconds" in queued
     run_worker()
     finished = admin.get(response.location).get_data(as_text=True)
     assert "Finished" in finished and "1 of 1 rows" in finished

@@ -56,11 +56,11 @@ def test_french_keeps_every_placeholder():
         catalog = read_po(handle)
     placeholder = re.compile(r"%\(\w+\)[sd]")
     for message in catalog:
-        if not (message.id and message.string):
-            continue
         # A plural message has its singular and plural forms, and a translation for each French form.
         english = message.id if isinstance(message.id, tuple) else (message.id,)
         french = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not (message.id and any(french)):  # not translated yet: the test above says so
+            continue
         expected = sorted(set(placeholder.findall(" ".join(english))))
         for text in french:
             assert sorted(set(placeholder.findall(text))) == expected, message.id

@@ -41,7 +41,7 @@ def test_an_email_goes_out_through_smtp_in_the_counsel_language(app, smtp_sink, 
     assert "Mon dossier" in message["Subject"] or "inscri" in message["Subject"].lower()
     assert notification.reference in message["Message-ID"]
     assert message.get_body(("plain",)).get_content().startswith("Bonjour")
-    assert "<html>" in message.get_body(("html",)).get_content()
+    assert '<html lang="fr">' in message.get_body(("html",)).get_content()
     sent = refreshed(notification)
     assert sent.status is NotificationStatus.SENT and sent.provider == "smtp" and sent.attempts == 1
     assert [event.event for event in sent.events] == ["queued", "sent"]

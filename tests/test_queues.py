@@ -96,7 +96,7 @@ def test_a_claim_is_refused_to_a_second_clerk_and_next_claims_the_oldest_unclaim
     assert f"/admin/submission/details/?id={second.id}" in page.request.url
     assert "You hold this submission now." in page.get_data(as_text=True)
     refused = post_and_follow(other, f"{QUEUE}claim/", id=second.id).get_data(as_text=True)
-    assert f"{clerk.user.full_name} is working on this submission." in refused
+    assert f"Already claimed by {clerk.user.full_name} at " in refused
     db.session.expire_all()
     assert db.session.get(Submission, second.id).claimed_by_id == clerk.user.id
 

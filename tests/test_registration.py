@@ -247,9 +247,10 @@ def test_the_identity_check_records_the_kind_of_id_and_who_saw_it(app):
     with pytest.raises(Refused):  # the meeting is not arranged yet: there was no meeting to hold
         meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
+    early = "Counsel joined the meeting early."
     with pytest.raises(Refused):
-        meetings.record_identity(record, clerk, "verified")
-    meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE)
+        meetings.record_identity(record, clerk, "verified", early_reason=early)
+    meetings.record_identity(record, clerk, "verified", IdentityDocument.DRIVERS_LICENCE, early)
     assert record.status is RegistrationStatus.IDENTITY_VERIFIED
     assert (record.identity_document, record.identity_checked_by) == (IdentityDocument.DRIVERS_LICENCE, clerk)
     assert not any(
@@ -261,7 +262,7 @@ def test_a_missed_meeting_can_be_scheduled_again(app):
     record, clerk = form_received()
     meetings.schedule_meeting(record, in_three_days(), clerk)
     meetings.enter_link_by_hand(record, "https://irb-cisr.webex.example/meet/x", "", clerk)
-    meetings.record_identity(record, clerk, "missed")
+    meetings.record_identity(record, clerk, "missed", early_reason="Counsel said they cannot come.")
     assert record.status is RegistrationStatus.VERIFICATION_MISSED
     assert record.meetings[-1].status is MeetingStatus.MISSED
     meetings.schedule_meeting(record, in_three_days(), clerk)

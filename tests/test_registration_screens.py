@@ -258,7 +258,14 @@ def test_a_registration_goes_from_invitation_to_an_active_portal_account_through
     assert start.strftime("%Y-%m-%d %H:%M") in text_of(page, "meetings")
 
     # Identity verified with a passport; the invitation code shown once.
-    act(clerk, registration, "identity", outcome="verified", document="passport")
+    act(
+        clerk,
+        registration,
+        "identity",
+        outcome="verified",
+        document="passport",
+        early_reason="Counsel joined the meeting early.",
+    )
     assert refreshed(registration).identity_document is IdentityDocument.PASSPORT
     response = post(
         clerk, "/admin/registration/invitation-code/", {"id": registration.id}, details_url(registration)
@@ -405,7 +412,7 @@ def test_an_administrator_sees_a_registration_but_no_action(login_as):
     [
         ("invitation-code", {}),
         ("schedule", {"starts_at": "2031-03-04T10:00"}),
-        ("identity", {"outcome": "verified", "document": "passport"}),
+        ("identity", {"outcome": "verified", "document": "passport", "early_reason": "Joined early."}),
         ("send-invitation", {"channel": "mail"}),
         ("cancel-meeting", {}),
         ("resume", {}),
@@ -453,7 +460,7 @@ def test_the_invitation_code_is_never_in_the_page_the_list_the_audit_log_the_ses
 ):
     clerk = login_as("clerk", "western")
     registration = arranged(clerk.user)
-    record_identity(registration, clerk.user, "verified", IdentityDocument.DRIVERS_LICENCE)
+    record_identity(registration, clerk.user, "verified", IdentityDocument.DRIVERS_LICENCE, "Joined early.")
     db.session.commit()
 
     response = post(
@@ -981,7 +988,7 @@ def test_the_clerk_records_that_identity_was_not_confirmed_or_the_meeting_missed
     clerk = login_as("clerk", "western")
     registration = arranged(clerk.user)
 
-    act(clerk, registration, "identity", outcome=outcome)
+    act(clerk, registration, "identity", outcome=outcome, early_reason="Counsel joined the meeting early.")
 
     registration = refreshed(registration)
     assert (registration.status, registration.meetings[0].status) == (status, meeting)
@@ -993,7 +1000,15 @@ def test_identity_verified_without_the_kind_of_photo_id_is_refused(login_as):
     clerk = login_as("clerk", "western")
     registration = arranged(clerk.user)
 
-    act(clerk, registration, "identity", "error", outcome="verified", document="")
+    act(
+        clerk,
+        registration,
+        "identity",
+        "error",
+        outcome="verified",
+        document="",
+        early_reason="Counsel joined the meeting early.",
+    )
 
     assert flashes(clerk)[-1] == ("error", "Say which kind of government photo ID was seen.")
     assert refreshed(registration).status is RegistrationStatus.VERIFICATION_SCHEDULED
@@ -1014,3 +1029,43 @@ def test_the_registration_screens_open_in_french(login_as):
     ):
         page = page_of(clerk, url)
         assert "Commis du greffe" in text_of(page, "who-am-i"), url
+
+
+def test_a_meeting_outcome_is_recorded_before_its_start_only_with_a_reason_kept_in_the_audit_log(login_as):
+    clerk = login_as("clerk", "western")
+    registration = arranged(clerk.user)
+    assert 'name="early_reason"' in page_of(clerk, details_url(registration))
+
+    act(clerk, registration, "identity", "error", outcome="missed")
+    assert flashes(clerk)[-1][1].startswith("The meeting starts at ")
+    assert refreshed(registration).status is RegistrationStatus.VERIFICATION_SCHEDULED
+
+    switch_to_french(clerk, details_url(registration))
+    act(clerk, registration, "identity", "error", outcome="not_confirmed")
+    assert flashes(clerk)[-1][1].startswith("La rencontre commence le ")
+
+    act(
+        clerk, registration, "identity", outcome="missed", early_reason="Counsel wrote that they cannot come."
+    )
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "registration.record_missed_verification")
+    )
+    assert event.after["recorded_before_start"] == "Counsel wrote that they cannot come."
+    assert event.actor_id == clerk.user.id
+
+
+def test_once_the_meeting_has_begun_its_outcome_needs_no_reason(app, login_as, monkeypatch):
+    from tests.helpers import time_passes
+
+    clerk = login_as("clerk", "western")
+    registration = arranged(clerk.user)
+    time_passes(monkeypatch, app, 4 * 24 * 3600, meetings)
+    assert 'name="early_reason"' not in page_of(clerk, details_url(registration))
+
+    act(clerk, registration, "identity", outcome="not_confirmed")
+
+    assert refreshed(registration).status is RegistrationStatus.IDENTITY_NOT_CONFIRMED
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "registration.record_identity_not_confirmed")
+    )
+    assert "recorded_before_start" not in event.after

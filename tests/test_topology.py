@@ -202,10 +202,14 @@ def test_a_submission_travels_across_hosts_that_share_nothing_but_the_services(t
     )
     assert decided.status_code == 302
 
-    # Counsel is told: the worker delivers the email through the mail server.
+    # Counsel is told: the worker delivers the email through the mail server, naming the file and the subject.
     def rejection_sent():
         subjects = [str(message["Subject"]) for message in topology.mail.messages]
-        return [subject for subject in subjects if public_id in subject and "rej" in subject.lower()]
+        return [
+            subject
+            for subject in subjects
+            if case["file_number"] in subject and "Across hosts" in subject and "rej" in subject.lower()
+        ]
 
     until(rejection_sent, "the rejection email delivered")
 

@@ -30,6 +30,7 @@ from backoffice.admin.views import (
 )
 from backoffice.content_policy import csp_nonce
 from backoffice.extensions import db
+from backoffice.i18n import date_picker_words, read_flask_admin_words_from_our_catalogue
 from backoffice.models import (
     AuditEvent,
     Case,
@@ -49,6 +50,7 @@ from backoffice.models import (
 
 
 def init_admin(app: Flask) -> Admin:
+    read_flask_admin_words_from_our_catalogue()
     admin = Admin(
         app,
         name=_l("My Case back office"),
@@ -57,6 +59,8 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     app.add_template_filter(fmt.in_zone, "in_zone")
+    app.add_template_filter(fmt.zone_name, "zone_name")
+    app.add_template_global(date_picker_words)
     admin.add_views(*_screens())
     return admin
 

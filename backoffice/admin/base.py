@@ -8,6 +8,7 @@ screen must declare its scope: one that forgets is refused when its class is def
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -18,9 +19,9 @@ from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
 from flask_login import current_user
 from sqlalchemy import inspect, select
 
-from backoffice.admin.formatters import csv_cell
+from backoffice.admin.formatters import DETAIL_TYPE_FORMATTERS, LIST_TYPE_FORMATTERS, csv_cell
 from backoffice.auth.sessions import ask_for_step_up, factor_is_recent
-from backoffice.edge import INT32, MAX_PAGE, record_id
+from backoffice.edge import INT32, MAX_PAGE, odd_character, record_id
 from backoffice.extensions import db
 from backoffice.models import Role, StaffUser
 from backoffice.workflows.access import AREAS, may_open
@@ -144,8 +145,11 @@ class ScopedModelView(GuardedView, ModelView):
     export_types = ["csv"]
     page_size = 50
     can_set_page_size = True
+    column_type_formatters = LIST_TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_TYPE_FORMATTERS
     filter_converter = StaffFilterConverter()
     details_modal = False
+    list_template = "admin/staff_list.html"
 
     # Views that change who may do what, or what counsel are told (staff users, portal clients, reasons,
     # service targets, received times): their forms and actions first ask for a factor proved within
@@ -285,3 +289,21 @@ def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return getattr(value, "value", None) or str(value)
+
+
+def way_back(value: Any, *pages: str) -> str | None:
+    """`value` when it is the address of one of `pages` of this site (a queue page with its filters and page
+    number, say), to go back to; None for anything else: another site, another screen, a fragment, a control
+    character even %-encoded, or more than 2,000 characters."""
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return None
+    plain = unquote(value)
+    if odd_character(plain) or any(char in plain for char in "\\\t\r\n"):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or parts.fragment or parts.path not in pages:
+        return None
+    return value

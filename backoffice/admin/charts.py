@@ -56,7 +56,7 @@ def column_chart(
     totals = [sum(part.values[n] for part in series) for n in range(len(categories))]
     ceiling, step = _scale(max(totals, default=0))
     slot = plot_width / max(len(categories), 1)
-    parts = [_open(chart_id, title, description, height)]
+    parts: list[Markup] = []
     parts += _grid(ceiling, step, left, top, plot_width, plot_height)
     parts += _legend(series, left, 14)
     for n, category in enumerate(categories):
@@ -74,8 +74,7 @@ def column_chart(
             parts.append(_text(x + slot * 0.35, top + plot_height + 16, category, anchor="middle"))
     if empty and not any(totals):
         parts.append(_text(left + plot_width / 2, top + plot_height / 2, empty, anchor="middle"))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    return _close(chart_id, title, description, height, parts)
 
 
 def bar_chart(
@@ -92,7 +91,7 @@ def bar_chart(
     height = top + row * max(len(bars), 1) + 8
     plot_width = WIDTH - left - right
     ceiling = max((bar.value for bar in bars), default=0) or 1
-    parts = [_open(chart_id, title, description, height)]
+    parts: list[Markup] = []
     for n, bar in enumerate(bars):
         y = top + n * row
         width = plot_width * bar.value / ceiling
@@ -102,16 +101,24 @@ def bar_chart(
         parts.append(_text(left + width + 4, y + row / 2 + 4, str(bar.value)))
     if empty and not bars:
         parts.append(_text(WIDTH / 2, top + row / 2 + 4, empty, anchor="middle"))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    return _close(chart_id, title, description, height, parts)
 
 
-def _open(chart_id: str, title: str, description: str, height: int) -> Markup:
+def _close(chart_id: str, title: str, description: str, height: int, parts: list[Markup]) -> Markup:
+    """The chart around its `parts`: an image, or a group when its bars are links (an image's content is not
+    read, so links inside it could not be reached by a screen reader)."""
+    role = "group" if any(part.startswith("<a ") for part in parts) else "img"
+    return Markup("").join([_open(chart_id, title, description, height, role), *parts, Markup("</svg>")])
+
+
+def _open(chart_id: str, title: str, description: str, height: int, role: str) -> Markup:
     return Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="{role}" '
         'aria-labelledby="{id}-title {id}-desc" data-testid="chart-{id}" font-family="{font}" font-size="12">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>'
-    ).format(width=WIDTH, height=height, id=chart_id, font=FONT, title=title, description=description)
+    ).format(
+        width=WIDTH, height=height, role=role, id=chart_id, font=FONT, title=title, description=description
+    )
 
 
 def _scale(maximum: int) -> tuple[int, int]:

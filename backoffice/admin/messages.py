@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import ScopedModelView, StaffPage, reader, run_action
 from backoffice.extensions import db
-from backoffice.models import Channel, Notification, NotificationStatus
+from backoffice.models import Case, Channel, Counsel, Notification, NotificationStatus
 from backoffice.workflows import access
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.letters import letter_pdf
@@ -64,6 +65,7 @@ class NotificationView(ScopedModelView):
     }
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "status", "sent_at")
+    column_searchable_list = ("template",)  # and counsel's names and file numbers: see _apply_search
     column_formatters = {
         "created_at": fmt.instant,
         "sent_at": fmt.instant,
@@ -89,11 +91,25 @@ class NotificationView(ScopedModelView):
     def scope(self, query):
         return access.scope_notifications(query, current_user)
 
+    def search_placeholder(self) -> str:
+        return _("Counsel, file number or message")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search: str):
+        """Counsel's name or a file number in part, or what the message is (its name in either language),
+        among the messages the list already keeps to the user's scope."""
+        text = search.strip()[:100]
+        if text:
+            condition = messages_matching(text)
+            query = query.filter(condition)
+            count_query = count_query.filter(condition) if count_query is not None else None
+        return query, count_query, joins, count_joins
+
     def details_context(self, notification: Notification) -> dict[str, Any]:
         return {
             "content": _masked_content(notification),
             "action_form": FlaskForm(),
             "template_label": template_label(notification.template),
+            "event_label": _delivery_event_label,
         }
 
     @expose("/resend/", methods=("POST",))
@@ -124,6 +140,22 @@ class NotificationView(ScopedModelView):
         return response
 
 
+def messages_matching(text: str):
+    """Messages to counsel whose name, case's file number, or kind of message (its label in English or
+    French, or its template's name) holds `text`."""
+    pattern, wanted = f"%{text}%", text.casefold()
+    templates = [
+        name
+        for name, spec in TEMPLATES.items()
+        if wanted in name.casefold() or any(wanted in label.casefold() for label in spec.label.values())
+    ]
+    return or_(
+        Notification.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
+        Notification.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
+        Notification.template.in_(templates),
+    )
+
+
 class MessageTemplatesView(StaffPage):
     """Every template, in English, in French and bilingual, with sample values."""
 
@@ -147,4 +179,15 @@ class MessageTemplatesView(StaffPage):
             current=name,
             spec=spec,
             previews=previews,
+            channel_label=lambda channel: Channel(channel).label,
         )
+
+
+def _delivery_event_label(code: str) -> str:
+    """A step of a message's history in words: most are the status it reached."""
+    if code == "resent":
+        return _("Queued to be sent again")
+    try:
+        return NotificationStatus(code).label
+    except ValueError:
+        return code

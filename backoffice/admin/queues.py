@@ -7,6 +7,7 @@ one function of workflows.decisions; the submission page posts its decisions her
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,9 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import StaffPage, reader, record_refusal, refuse, run_action
+from backoffice.admin.base import StaffPage, reader, record_refusal, refuse, run_action, way_back
 from backoffice.edge import page_number, record_id
 from backoffice.extensions import db
 from backoffice.models import (
@@ -47,6 +49,10 @@ class QueueView(StaffPage):
     def worker(self) -> Role:
         return QUEUES[self.status][0]
 
+    def is_accessible(self) -> bool:
+        """Only the queue's viewers: Flask-Admin then shows it in their menu alone, and refuses it to others."""
+        return super().is_accessible() and current_user.role in self.viewers
+
     def _require_viewer(self) -> None:
         if current_user.role not in self.viewers:
             refuse("role", area=self.area, queue=self.status.value)
@@ -71,8 +77,11 @@ class QueueView(StaffPage):
         items, pages = queue_page(queue_query(self.status, filters, user), page)
         may_work = user.role is self.worker
         filter_args = filters.as_args()
+        here = url_for(".index", **filter_args, **({"page": page} if page > 1 else {}))
         return self.render(
             "admin/queue.html",
+            here=here,
+            sorts=[("received", _("Received, oldest first")), ("deadline", _("Deadline, nearest first"))],
             title=self.title,
             items=items,
             page=page,
@@ -113,45 +122,62 @@ class QueueView(StaffPage):
             abort(404)
         return submission_id
 
+    def _back(self) -> str | None:
+        """The page of this queue the worker came from (`back`, with its filters and page), or None when it is
+        anything else: another site, another screen, or not a plain local path."""
+        return way_back(request.values.get("back"), url_for(".index"))
+
+    def _opened(self, submission_id: int, back: str | None) -> ResponseReturnValue:
+        """The submission page, which keeps the way back to the queue page the worker came from."""
+        return redirect(url_for("submission.details_view", id=submission_id, back=back))
+
     @expose("/claim/", methods=("POST",))
     def claim_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
+        back = self._back()
         if run_action(
             lambda: decisions.claim(submission_id, reader()), _("You hold this submission now.")
         ).ok:
-            return redirect(url_for("submission.details_view", id=submission_id))
-        return redirect(request.referrer or url_for(".index"))
+            return self._opened(submission_id, back)
+        return redirect(back or request.referrer or url_for(".index"))
 
     @expose("/next/", methods=("POST",))
     def next_view(self) -> ResponseReturnValue:
         """Claim the oldest unclaimed submission in the current filter, and open it."""
         self._require_worker()
-        filters = QueueFilters.from_args(request.args, access.has_national_scope(current_user))
-        query = queue_query(self.status, filters, reader()).where(Submission.claimed_by_id.is_(None))
-        query = query.where(Submission.held_at.is_(None))
-        oldest = db.session.scalars(query.limit(1)).unique().first()
-        if oldest is None:
-            flash(_("Nothing left to claim in this queue."), "info")
-            return redirect(url_for(".index", **filters.as_args()))
-        submission_id = oldest.id
-        if run_action(
-            lambda: decisions.claim(submission_id, reader()), _("You hold this submission now.")
-        ).ok:
-            return redirect(url_for("submission.details_view", id=submission_id))
-        return redirect(url_for(".index", **filters.as_args()))
+        filters = self._filters()
+        return self._open_next(
+            filters, url_for(".index", **filters.as_args()), _("Nothing left to claim in this queue.")
+        )
+
+    def _open_next(self, filters: QueueFilters, back: str, nothing_left: str) -> ResponseReturnValue:
+        """Claim and open the next submission for the reader in the queue filtered by `filters`; back to the
+        queue page `back`, saying `nothing_left`, when there is none."""
+        user = reader()
+        following = decisions.next_to_work(queue_query(self.status, filters, user), user)
+        if following is None:
+            flash(nothing_left, "info")
+            return redirect(back)
+        submission_id = following.id
+        if run_action(lambda: decisions.claim(submission_id, user), _("You hold this submission now.")).ok:
+            return self._opened(submission_id, back)
+        return redirect(back)
 
     @expose("/release/", methods=("POST",))
     def release_view(self) -> ResponseReturnValue:
         self._require_worker()
         submission_id = self._submission_in_scope()
+        back = self._back()
         run_action(
             lambda: decisions.release(submission_id, reader()), _("The submission is back in the queue.")
         )
-        return redirect(url_for("submission.details_view", id=submission_id))
+        return self._opened(submission_id, back)
 
     @expose("/decide/", methods=("POST",))
     def decide_view(self) -> ResponseReturnValue:
+        """Decide, then go back to the queue page the worker came from (`back`), or with `then=next` open the
+        next submission of that page's filter. Without `back` in the form, the submission's page is shown."""
         self._require_worker()
         submission_id = self._submission_in_scope()
         accepted = request.form.get("decision") == "accept"
@@ -162,8 +188,18 @@ class QueueView(StaffPage):
             if accepted
             else _("The submission is rejected; counsel is told.")
         )
-        run_action(lambda: decisions.decide(submission_id, reader(), accepted, reasons, note), done)
-        return redirect(url_for("submission.details_view", id=submission_id))
+        back = self._back()
+        decided = run_action(lambda: decisions.decide(submission_id, reader(), accepted, reasons, note), done)
+        if not decided.ok:
+            return self._opened(submission_id, back)
+        if request.form.get("then") == "next":
+            queue_page_args = MultiDict(parse_qsl(urlsplit(back).query)) if back else MultiDict()
+            return self._open_next(
+                self._filters(queue_page_args), back or url_for(".index"), _("Nothing left in this queue.")
+            )
+        if back or "back" in request.form:
+            return redirect(back or url_for(".index"))
+        return self._opened(submission_id, None)
 
     # ------------------------------------------------------------------------------ saved filters
 

@@ -147,6 +147,10 @@ class MeetingLinkForm(FlaskForm):
 class IdentityForm(FlaskForm):
     outcome = HiddenField(validators=[AnyOf(tuple(OUTCOMES))])
     document = SelectField(_l("Kind of government photo ID seen"), choices=_document_choices, default="")
+    early_reason = StringField(
+        _l("The meeting has not started yet: why record its outcome now?"),
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class InviteForm(FlaskForm):
@@ -261,6 +265,7 @@ class RegistrationView(ScopedModelView):
             "meeting_form": MeetingTimeForm(),
             "link_form": MeetingLinkForm(),
             "identity_form": IdentityForm(),
+            "meeting_not_begun": meeting is not None and not meeting_workflow.has_begun(meeting),
         }
 
     # ----------------------------------------------------------------------------------- actions
@@ -388,7 +393,7 @@ class RegistrationView(ScopedModelView):
 
         def record(registration: Registration, clerk: StaffUser) -> None:
             document = IdentityDocument(form.document.data) if form.document.data else None
-            record_identity(registration, clerk, form.outcome.data, document)
+            record_identity(registration, clerk, form.outcome.data, document, form.early_reason.data or "")
 
         return self._act(transition, record, _("The outcome of the identity verification is recorded."), form)
 

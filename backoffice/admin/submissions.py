@@ -11,13 +11,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import EDIT_VIEWS, ScopedModelView, national_scope, reader, refuse, run_action
-from backoffice.admin.submission_work import queue_context
+from backoffice.admin.submission_work import QUEUE_ENDPOINTS, queue_context, queue_page, review_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.integrations.storage import send_document
@@ -31,10 +32,12 @@ from backoffice.models import (
     SubmissionStatus,
     Timeliness,
 )
-from backoffice.workflows import access, decisions
+from backoffice.reports.queues import search_condition
+from backoffice.workflows import access, decisions, review_aids
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.portal import revoke_portal_client
-from backoffice.workflows.queue_actions import NOTE_WRITERS
+from backoffice.workflows.queue_actions import NOTE_WRITERS, QUEUES, require_action
+from backoffice.workflows.refusals import Refused
 from backoffice.workflows.submissions import correct_received_time
 from backoffice.workflows.timeliness import EASTERN
 
@@ -85,7 +88,7 @@ class SubmissionView(ScopedModelView):
     }
     column_default_sort = ("received_at", True)
     column_sortable_list = ("received_at", "status")
-    column_searchable_list = ("subject",)
+    column_searchable_list = ("subject",)  # and file numbers, counsel's names and UCIs: see _apply_search
     column_formatters = {
         "received_at": fmt.instant,
         "document_kind": fmt.label,
@@ -114,6 +117,19 @@ class SubmissionView(ScopedModelView):
     def scope(self, query):
         return access.scope_submissions(query, current_user)
 
+    def search_placeholder(self) -> str:
+        return _("Subject, file number, counsel or UCI")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search: str):
+        """The subject or a file number or counsel's name in part, or a whole UCI (as the work queues find
+        them), among the submissions the list already keeps to the user's scope."""
+        text = search.strip()[:100]
+        if text:
+            condition = or_(Submission.subject.ilike(f"%{text}%"), search_condition(text))
+            query = query.filter(condition)
+            count_query = count_query.filter(condition) if count_query is not None else None
+        return query, count_query, joins, count_joins
+
     def get_query(self):
         """With the deadline's rule and the replaced submission, so that a page issues the same statements
         whatever the submission holds."""
@@ -133,6 +149,7 @@ class SubmissionView(ScopedModelView):
             "shown": _shown(submission, request.args.get("show", type=int)),
             "correction_form": CorrectionForm() if self._may_correct() else None,
             **queue_context(submission, reader()),
+            **review_context(submission, reader(), request.args),
         }
 
     def _may_correct(self) -> bool:
@@ -261,6 +278,31 @@ class SubmissionView(ScopedModelView):
             _("The kind of document is corrected and its deadline judged again."),
         )
         return self._back_to(submission)
+
+    @expose("/reject/confirm/", methods=("POST",))
+    def reject_confirm_view(self):
+        """The rejection as counsel will receive it, to confirm before it is sent: it changes nothing. Its
+        button posts the same form to the queue's decide action, which checks everything again."""
+        submission = self._worked_on(WORKERS, "decide")
+        note = request.form.get("note", "")
+        try:
+            require_action(submission, reader(), "decide")
+            used_by = QUEUES[submission.status][1]
+            reasons = review_aids.chosen_reasons(request.form.getlist("reason"), used_by)
+        except Refused as refused:
+            flash(refused.message, "error")
+            back = queue_page(request.form.get("back"))
+            return redirect(url_for(".details_view", id=submission.id, back=back))
+        return self.render(
+            "admin/submission_reject_confirm.html",
+            submission=submission,
+            reasons=reasons,
+            note=note[:2000],
+            message=review_aids.rejection_preview(submission, used_by, reasons, note),
+            decide_endpoint=QUEUE_ENDPOINTS[submission.status] + ".decide_view",
+            then=request.form.get("then") if request.form.get("then") == "next" else None,
+            back=queue_page(request.form.get("back")),
+        )
 
     @expose("/decide-by-file/", methods=("POST",))
     def decide_by_file_view(self):

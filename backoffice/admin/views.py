@@ -6,7 +6,7 @@ from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import (
-    DateBetweenFilter,
+    BooleanEqualFilter,
     FilterEqual,
     FilterLike,
     IntEqualFilter,
@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from backoffice.admin import audit_words
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import (
     EDIT_VIEWS,
@@ -42,6 +43,8 @@ from backoffice.models import (
     JobStatus,
     Language,
     Office,
+    Reason,
+    ReasonUse,
     Role,
     SsoGroupMapping,
     StaffUser,
@@ -112,7 +115,7 @@ class CaseView(ScopedModelView):
             IntEqualFilter(Case.division_id, _l("Division"), options=fmt.division_choices),
             IntEqualFilter(Case.office_id, _l("Regional office"), options=fmt.office_choices),
             FilterEqual(Case.status, _l("Status"), options=fmt.enum_choices(CaseStatus)),
-            DateBetweenFilter(Case.next_hearing_on, _l("Next hearing")),
+            fmt.DayRangeFilter(Case.next_hearing_on, _l("Next hearing")),
         ]
 
     def scope(self, query):
@@ -284,6 +287,20 @@ class StaffUserView(ScopedModelView):
 
         return Form
 
+    def create_form(self, obj=None):
+        """A new staff user starts as a registry clerk of the administrator's own office, which saves as it is
+        once named; the password field asks for the first password, not a change of it."""
+        form = super().create_form(obj)
+        if request.method == "GET":
+            form.role.data = Role.CLERK
+            form.office.data = current_user.office
+            form.preferred_language.data = current_user.preferred_language
+        form.new_password.label.text = _("Password")
+        form.new_password.description = _("At least 12 characters. Give it to the person in confidence.")
+        form.new_password.validators = [DataRequired(), Length(min=12, max=1000)]
+        form.new_password.flags.required = True
+        return form
+
     def on_model_change(self, form, model: StaffUser, is_created: bool) -> None:
         model.email = model.email.strip().lower()
         with db.session.no_autoflush:  # the new user has no password hash until the checks pass
@@ -426,6 +443,12 @@ class OfficeView(ScopedModelView):
         "time_zone": _l("Time zone"),
         "mailbox": _l("My Case mailbox"),
     }
+    column_formatters = {
+        "name_en": fmt.written_in("en"),
+        "name_fr": fmt.written_in("fr"),
+        "time_zone": fmt.zone_column,
+    }
+    column_formatters_export = {"time_zone": fmt.zone_column}  # text, without the language marks
     form_args = {
         "time_zone": {"validators": [DataRequired()]},
         "mailbox": {"validators": [DataRequired(), Email()]},
@@ -452,6 +475,8 @@ class DivisionView(ScopedModelView):
         "name_fr": _l("Name (French)"),
         "is_appeal": _l("Appeal division"),
     }
+    column_formatters = {"name_en": fmt.written_in("en"), "name_fr": fmt.written_in("fr")}
+    column_formatters_export: dict = {}  # text, without the language marks
 
     def on_model_change(self, form, model: Division, is_created: bool) -> None:
         audit_model_change(model, is_created)
@@ -477,8 +502,13 @@ class AuditView(ScopedModelView):
     column_default_sort = ("occurred_at", True)
     column_sortable_list = ("occurred_at", "action", "actor_label")
     column_searchable_list = ("action", "actor_label", "record_id")
-    column_formatters = {"occurred_at": fmt.instant, "office": fmt.related_name}
-    column_formatters_export = column_formatters
+    column_formatters_export = {"occurred_at": fmt.instant, "office": fmt.related_name}
+    column_formatters = {
+        **column_formatters_export,
+        "actor_label": lambda v, c, m, n: audit_words.actor_label(m),
+        "action": lambda v, c, m, n: audit_words.action_label(m.action),
+        "record_type": lambda v, c, m, n: audit_words.record_type_label(m.record_type),
+    }
 
     @property
     def column_filters(self):
@@ -491,6 +521,9 @@ class AuditView(ScopedModelView):
 
     def scope(self, query):
         return access.scope_audit_events(query, current_user)
+
+    def details_context(self, event: AuditEvent) -> dict[str, Any]:
+        return {"audit_changed_values": audit_words.changed_values}
 
 
 class JobRunView(ScopedModelView):
@@ -521,6 +554,7 @@ class JobRunView(ScopedModelView):
     column_sortable_list = ("id", "created_at")
     column_formatters = {
         "kind": lambda v, c, m, n: m.kind_label,
+        "requested_by_label": lambda v, c, m, n: audit_words.requester(m.requested_by, m.requested_by_label),
         "status": fmt.label,
         "progress": lambda v, c, m, n: _("%(done)d of %(total)d rows", done=m.done, total=m.total),
         "created_at": fmt.instant,
@@ -547,7 +581,6 @@ class ReasonView(ScopedModelView):
     can_edit = True
     can_create = True
     column_list = ("code", "used_by", "text_en", "text_fr", "rule_en", "active")
-    column_filters = ("used_by", "active")
     column_searchable_list = ("code", "text_en", "text_fr")
     form_columns = ("code", "used_by", "text_en", "text_fr", "rule_en", "rule_fr", "active")
     column_labels = {
@@ -559,16 +592,44 @@ class ReasonView(ScopedModelView):
         "rule_fr": _l("Rule cited (French)"),
         "active": _l("In use"),
     }
-    column_formatters = {"used_by": fmt.label}
+    column_formatters = {
+        "used_by": fmt.label,
+        "text_en": fmt.written_in("en"),
+        "text_fr": fmt.written_in("fr"),
+        "rule_en": fmt.written_in("en"),
+        "rule_fr": fmt.written_in("fr"),
+    }
+    column_formatters_export = {"used_by": fmt.label}  # text, without the language marks
     form_args = {
         "code": {"validators": [DataRequired(), Length(max=40)]},
         "text_en": {"validators": [DataRequired()]},
         "text_fr": {"validators": [DataRequired()]},
     }
 
+    @property
+    def column_filters(self):
+        return [
+            FilterEqual(Reason.used_by, _l("Used by"), options=fmt.enum_choices(ReasonUse)),
+            BooleanEqualFilter(Reason.active, _l("In use")),
+        ]
+
+    def create_form(self, obj=None):
+        return _with_uses_in_words(super().create_form(obj), obj)
+
+    def edit_form(self, obj=None):
+        return _with_uses_in_words(super().edit_form(obj), obj)
+
     def on_model_change(self, form, model, is_created: bool) -> None:
         model.code = model.code.strip().upper()
         audit_model_change(model, is_created)
+
+
+def _with_uses_in_words(form, reason: Reason | None):
+    """Who uses a reason, in words (Flask-Admin offers the codes), the reason's own selected when editing."""
+    form.used_by.choices = [(use.value, use.label) for use in ReasonUse]
+    if request.method == "GET" and reason is not None and reason.used_by is not None:
+        form.used_by.data = reason.used_by.value
+    return form
 
 
 def _target_queue(view, context, model, name: str) -> str:
@@ -602,6 +663,18 @@ class ServiceTargetView(ScopedModelView):
     column_formatters = {"queue": _target_queue}
     column_default_sort = "id"
     form_args = {"days": {"validators": _days_validators()}}
+
+    def edit_form(self, obj=None):
+        """The form names the queue whose target it changes (the form has only the days)."""
+        form = super().edit_form(obj)
+        if obj is not None:
+            form.days.label.text = _(
+                "Days in the queue: %(queue)s", queue=_target_queue(self, None, obj, "queue")
+            )
+            form.days.description = _(
+                "How many days an item may wait in this queue before the dashboards count it as over target."
+            )
+        return form
 
     def on_model_change(self, form, model, is_created: bool) -> None:
         audit_model_change(model, is_created)

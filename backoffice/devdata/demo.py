@@ -204,7 +204,8 @@ def _create_demo_registrations() -> None:
         outcome = {"verification_missed": "missed", "identity_not_confirmed": "not_confirmed"}.get(
             stage, "verified"
         )
-        meetings.record_identity(record, clerk, outcome, IdentityDocument.PASSPORT)
+        # The demo's meetings are days away: their outcomes are recorded as made up ahead of time.
+        meetings.record_identity(record, clerk, outcome, IdentityDocument.PASSPORT, "Demonstration data.")
         if stage in ("code_issued", "code_expired"):
             issue_invitation_code(record, clerk, demo=True)
         if stage == "code_expired":
@@ -386,12 +387,25 @@ LAST_NAMES = (
 )
 
 
+def demo_staff_name(number: int) -> str:
+    """The name of the demo's staff member `number`: a name of its own for the first 121, since testers tell
+    people apart by name (the last name steps on by one each time the first names come round again)."""
+    first, rounds = number % len(FIRST_NAMES), number // len(FIRST_NAMES)
+    return f"{FIRST_NAMES[first]} {LAST_NAMES[(first * 4 + rounds) % len(LAST_NAMES)]}"
+
+
+def demo_names() -> list[str]:
+    """Every person the demo makes up: its staff, its counsel and the counsel of its registrations."""
+    staff = [demo_staff_name(number) for number in range(len(_demo_staff_plan()))]
+    return staff + [row[1] for row in DEMO_COUNSEL] + [f"{first} {last}" for first, last in STAGE_NAMES]
+
+
 def _create_staff(plan: list[dict[str, Any]]) -> None:
     for number, person in enumerate(plan):
         office, division, role = person["office"], person["division"], person["role"]
         create_staff_user(
             email=demo_email(role, office, division),
-            full_name=f"{FIRST_NAMES[number % 11]} {LAST_NAMES[(number * 4) % 11]}",
+            full_name=demo_staff_name(number),
             password=DEMO_PASSWORD,
             role=role,
             office_code=office,

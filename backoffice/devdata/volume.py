@@ -62,6 +62,7 @@ from backoffice.screening.checks import (
 from backoffice.workflows import tallies
 from backoffice.workflows.accounts import hash_password
 from backoffice.workflows.audit import SYSTEM
+from backoffice.workflows.review_aids import REASONS_FOR_CHECKS
 from backoffice.workflows.timeliness import EASTERN, judge
 
 VOLUME_DOMAIN = "volume.irb-backoffice.example"
@@ -244,19 +245,6 @@ DECISION_NOTES = (
     "Veuillez soumettre de nouveau le document une fois la preuve de signification jointe.",
     "The hearing is in a few days: resubmit as soon as possible.",
 )
-# The reasons a clerk gives when a check failed, by the check's code.
-REASONS_FOR_CHECKS = {
-    "readable": "R-UNREADABLE",
-    "encryption": "R-UNREADABLE",
-    "active_content": "R-UNREADABLE",
-    "page_count": "R-UNREADABLE",
-    "page_numbering": "R-PAGES",
-    "table_of_contents": "R-TOC",
-    "notice_of_appeal": "R-NOTICE-OF-APPEAL",
-    "proof_of_service": "R-NO-SERVICE",
-    "unrelated_files": "R-UNRELATED-FILES",
-    "one_subject": "R-SEVERAL-SUBJECTS",
-}
 # Registration stages of counsel without a portal account yet, and how common each is.
 PIPELINE_WEIGHTS = {
     "invited": 30,
@@ -1218,7 +1206,9 @@ def _registry_reasons(volume: Volume, item: Planned) -> list[tuple[int, str]]:
     service = _service_result(volume, item)
     if service is not None and service.outcome == "failure":
         failed.add(service.code)
-    chosen = {by_code[REASONS_FOR_CHECKS[code]] for code in failed if REASONS_FOR_CHECKS.get(code) in by_code}
+    chosen = {
+        by_code[REASONS_FOR_CHECKS[code]] for code in failed if REASONS_FOR_CHECKS.get(code) in by_code
+    }  # as the screen suggests
     others = [reason for reason in volume.reasons["registry"] if reason not in chosen]
     wanted = volume.rng.randint(1, 3) if not chosen else len(chosen) + (volume.rng.random() < 0.2)
     chosen |= set(volume.rng.sample(others, k=min(len(others), max(0, wanted - len(chosen)))))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.models import (
+    Attachment,
     Case,
     Counsel,
     DocumentKind,
@@ -25,6 +26,7 @@ from backoffice.workflows import access
 from backoffice.workflows.cases import normalise_uci
 
 PAGE_SIZE = 50
+SORTS = ("received", "deadline")  # the first is the default: oldest received first
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class QueueItem:
     failed: int
     warnings: int
     age_days: int
+    files: int = 0
+    pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,14 @@ class QueueFilters:
     older_than_days: int = 0
     resubmissions_only: bool = False
     search: str = ""
+    sort: str = SORTS[0]
 
     @classmethod
     def from_args(cls, args, national: bool) -> "QueueFilters":
         kind = args.get("kind", "")
         holder = args.get("holder", "")
         held = args.get("held", "")
+        sort = args.get("sort", "")
         return cls(
             office=args.get("office", type=record_id) if national else None,
             division=args.get("division", type=record_id),
@@ -64,6 +70,7 @@ class QueueFilters:
             older_than_days=min(max(args.get("older_than", 0, type=int), 0), 3650),
             resubmissions_only=args.get("resubmissions") == "1",
             search=args.get("q", "").strip()[:100],
+            sort=sort if sort in SORTS else SORTS[0],
         )
 
     def as_args(self) -> dict[str, Any]:
@@ -78,15 +85,19 @@ class QueueFilters:
             "older_than": self.older_than_days,
             "resubmissions": "1" if self.resubmissions_only else "",
             "q": self.search,
+            "sort": self.sort if self.sort != SORTS[0] else "",
         }
         return {name: value for name, value in values.items() if value}
 
 
 def queue_query(status: SubmissionStatus, filters: QueueFilters, user: StaffUser) -> Select:
-    """The queue's submissions in the user's scope, oldest received first."""
+    """The queue's submissions in the user's scope, oldest received first, or the nearest deadline first
+    (those without a deadline last, oldest received first)."""
     query = select(Submission).where(Submission.status == status).options(joinedload(Submission.claimed_by))
-    query = access.scope_submissions(query, user)
-    return _filtered(query, filters, user).order_by(Submission.received_at, Submission.id)
+    query = _filtered(access.scope_submissions(query, user), filters, user)
+    if filters.sort == "deadline":
+        query = query.order_by(Submission.deadline_on.is_(None), Submission.deadline_on)
+    return query.order_by(Submission.received_at, Submission.id)
 
 
 def _filtered(query: Select, filters: QueueFilters, user: StaffUser) -> Select:
@@ -115,11 +126,11 @@ def _filtered(query: Select, filters: QueueFilters, user: StaffUser) -> Select:
     if filters.resubmissions_only:
         query = query.where(Submission.resubmission_of_id.is_not(None))
     if filters.search:
-        query = query.where(_search(filters.search))
+        query = query.where(search_condition(filters.search))
     return query
 
 
-def _search(text: str):
+def search_condition(text: str):
     """A file number or counsel's name, in part; or a whole UCI, with or without its dashes.
 
     On PostgreSQL, trigram indexes (migration 0008) find the parts without reading every case and counsel;
@@ -145,17 +156,31 @@ def _grouped(text: str) -> str:
 
 
 def queue_page(query: Select, page: int) -> tuple[list[QueueItem], int]:
-    """One page of the queue and the number of pages: two statements, whatever the number of rows."""
+    """One page of the queue and the number of pages: three statements, whatever the number of rows."""
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     now = utcnow()
-    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    rows = list(db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique())
+    files = _files_and_pages([submission.id for submission in rows])
     items = [
         QueueItem(
             submission,
             submission.failed_checks,
             submission.warning_checks,
             (now - submission.received_at).days,
+            *files.get(submission.id, (0, 0)),
         )
         for submission in rows
     ]
     return items, max(1, ceil(total / PAGE_SIZE))
+
+
+def _files_and_pages(submission_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """How many files each submission holds and their pages in all (pages not counted yet count as none)."""
+    if not submission_ids:
+        return {}
+    rows = db.session.execute(
+        select(Attachment.submission_id, func.count(Attachment.id), func.sum(Attachment.page_count))
+        .where(Attachment.submission_id.in_(submission_ids))
+        .group_by(Attachment.submission_id)
+    )
+    return {submission_id: (files, pages or 0) for submission_id, files, pages in rows}

@@ -1,15 +1,18 @@
 """What the submission page reads beside the submission itself: who may be handed it, its timeline of
 events and internal notes, the submissions before it on its case, and its chain of resubmissions."""
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import literal, select, union
 from sqlalchemy.orm import aliased
 
 from backoffice.extensions import db
 from backoffice.models import (
     AuditEvent,
+    DocumentKind,
     Role,
     StaffUser,
     Submission,
@@ -17,6 +20,7 @@ from backoffice.models import (
 )
 from backoffice.reports.timeline import SUBMISSION_EVENTS, TimelineEntry, audit_entries
 from backoffice.workflows import access
+from backoffice.workflows.audit import COMMAND_LINE, SYSTEM
 from backoffice.workflows.queue_actions import QUEUES
 
 
@@ -36,16 +40,106 @@ def reassign_choices(submission: Submission) -> list[StaffUser]:
 # ------------------------------------------------------------------------------------------------ timeline
 
 
-def timeline_of(submission: Submission, notes: dict[int, str], limit: int = 500) -> list[TimelineEntry]:
-    """The submission's latest audit events in order, with their details and the text of its internal notes."""
-    return [
-        replace(
-            entry,
-            details=_timeline_details(entry.record),
-            note=notes.get((entry.record.after or {}).get("note"), ""),
+@dataclass(frozen=True)
+class TimelineRow(TimelineEntry):
+    """A line of the submission's timeline: one event, or the same event repeated `count` times in a row by
+    the same person (a PDF viewed again and again), from `at` to `until`."""
+
+    count: int = 1
+    until: datetime | None = None
+
+    @property
+    def is_note(self) -> bool:
+        """An internal note written by staff (a note, the reason for a hold or a correction), not an event."""
+        return bool(self.note)
+
+
+# Who acted, said in words, when no staff member did: the portal, or the back office on its own.
+SCREENING_ACTIONS = frozenset(
+    {"submission.start_screening", "submission.finish_screening", "submission.screening_requeued"}
+)
+PORTAL = _l("My Case portal")
+SCREENING = _l("Automated screening")
+BACK_OFFICE = _l("The back office, automatically")
+BY_COMMAND = _l("An administrator, on the command line")
+FORMER_STAFF = _l("A former staff member")
+
+
+def timeline_of(submission: Submission, notes: dict[int, str], limit: int = 500) -> list[TimelineRow]:
+    """The submission's latest audit events in order, with their details and the text of its internal notes,
+    everyone named (staff by their names), and repeats of an event by the same person folded into one row."""
+    entries = audit_entries(submission, SUBMISSION_EVENTS, limit)
+    names = _staff_names(entries)
+    rows = [
+        TimelineRow(
+            **{
+                **{item.name: getattr(entry, item.name) for item in fields(TimelineEntry)},
+                "by": _actor(entry),
+                "details": _timeline_details(entry.record, names),
+                "note": notes.get((entry.record.after or {}).get("note"), ""),
+            }
         )
-        for entry in audit_entries(submission, SUBMISSION_EVENTS, limit)
+        for entry in entries
     ]
+    return fold_repeats(rows)
+
+
+def fold_repeats(rows: list[TimelineRow]) -> list[TimelineRow]:
+    """Consecutive rows of the same action by the same person, with the same details and no note, as one row
+    that counts them and spans their times."""
+    folded: list[TimelineRow] = []
+    for row in rows:
+        last = folded[-1] if folded else None
+        if last is not None and _repeats(last, row):
+            folded[-1] = replace(last, count=last.count + row.count, until=row.until or row.at)
+        else:
+            folded.append(row)
+    return folded
+
+
+def _repeats(last: TimelineRow, row: TimelineRow) -> bool:
+    return (
+        not last.note
+        and not row.note
+        and last.action == row.action
+        and last.by == row.by
+        and last.details == row.details
+        and getattr(last.record, "actor_label", None) == getattr(row.record, "actor_label", None)
+    )
+
+
+def _actor(entry: TimelineEntry) -> str:
+    """Who acted: the staff member's name, or what acted said in words (never an address or a code)."""
+    event = entry.record
+    if event.actor is not None:
+        return event.actor.full_name
+    label = event.actor_label or ""
+    if label.startswith("portal"):
+        return str(PORTAL)
+    if label == COMMAND_LINE:
+        return str(BY_COMMAND)
+    if label == SYSTEM and event.action in SCREENING_ACTIONS:
+        return str(SCREENING)
+    return str(BACK_OFFICE)
+
+
+def _staff_names(entries: list[TimelineEntry]) -> dict[str, str]:
+    """The names of the staff that events name by their email address (who held it before and after): one
+    statement for the whole timeline."""
+    emails = {
+        value
+        for entry in entries
+        for side in (entry.record.before or {}, entry.record.after or {})
+        for key in ("claimed_by", "held_by")
+        if isinstance(value := side.get(key), str)
+    }
+    if not emails:
+        return {}
+    return dict(
+        db.session.execute(
+            select(StaffUser.email, StaffUser.full_name).where(StaffUser.email.in_(emails))
+        ).all()
+    )
 
 
 def notes_of(submission: Submission) -> list[SubmissionNote]:
@@ -58,18 +152,37 @@ def notes_of(submission: Submission) -> list[SubmissionNote]:
     )
 
 
-def _timeline_details(event: AuditEvent) -> dict[str, Any]:
-    """The facts worth a line on the timeline: who held it before and after, reasons, kinds."""
+def _timeline_details(event: AuditEvent, names: dict[str, str]) -> dict[str, Any]:
+    """The facts worth a line on the timeline, in words: who held it before and after (by name), reasons,
+    kinds of document (by label)."""
     before, after = event.before or {}, event.after or {}
     details = {}
-    for key in ("claimed_by", "held_by", "document_kind"):
+    for key in ("claimed_by", "held_by"):
         if before.get(key) or after.get(key):
-            details[key] = (before.get(key), after.get(key))
+            details[key] = tuple(_staff_name(side.get(key), names) for side in (before, after))
+    if before.get("document_kind") or after.get("document_kind"):
+        details["document_kind"] = tuple(_kind_label(side.get("document_kind")) for side in (before, after))
     if after.get("reasons"):
         details["reasons"] = after["reasons"]
     if after.get("why"):
         details["why"] = after["why"]
     return details
+
+
+def _staff_name(email: Any, names: dict[str, str]) -> str | None:
+    """A staff member's name for the address an event keeps (never the address itself)."""
+    if not email:
+        return None
+    return names.get(email) or str(FORMER_STAFF)
+
+
+def _kind_label(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        return DocumentKind(value).label
+    except ValueError:
+        return str(value)
 
 
 def previous_submissions(submission: Submission, user: StaffUser) -> list[Submission]:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from backoffice.extensions import db
 from backoffice.models import (
@@ -29,11 +29,10 @@ from backoffice.screening import workflow as screening
 from backoffice.workflows import submissions, tallies, timeliness
 from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.concurrency import compare_and_set, for_update
-from backoffice.workflows.notifications import counsel_values, queue_message
-from backoffice.workflows.queue_actions import QUEUES, require_action, works_queue
+from backoffice.workflows.notifications import queue_message
+from backoffice.workflows.queue_actions import QUEUES, allowed_actions, require_action, works_queue
 from backoffice.workflows.refusals import Refused
 from backoffice.workflows.state_machine import TransitionRefused
-from backoffice.workflows.timeliness import EASTERN
 
 CHANGED_MEANWHILE = _l("This submission changed while you were acting on it: look at it again.")
 
@@ -74,6 +73,19 @@ def claim(submission_id: int, staff: StaffUser) -> Submission:
         after={"claimed_by": staff.email},
     )
     return submission
+
+
+def next_to_work(waiting: Select, staff: StaffUser, look_ahead: int = 20) -> Submission | None:
+    """The next submission for `staff` among `waiting` (a queue's submissions, in the filter they work with):
+    the oldest received that no one holds, not on hold, that they may claim; None when there is none."""
+    query = (
+        waiting.where(Submission.claimed_by_id.is_(None), Submission.held_at.is_(None))
+        .order_by(None)
+        .order_by(Submission.received_at, Submission.id)
+        .limit(look_ahead)
+    )
+    candidates = db.session.scalars(query).unique()
+    return next((item for item in candidates if "claim" in allowed_actions(item, staff)), None)
 
 
 def release(submission_id: int, staff: StaffUser) -> None:
@@ -246,33 +258,48 @@ def _tell_counsel(submission: Submission, decision: Decision) -> None:
     """Registry's rejection asks counsel to resubmit properly; the division's decision is a notice either way."""
     if decision.made_by is ReasonUse.REGISTRY and decision.accepted:
         return
-    values = {
-        **counsel_values(submission.counsel, submission.office),
-        "file_number": submission.case.file_number,
-        "submission_id": submission.public_id,
-        "received_eastern": submissions.format_instant(submission.received_at, EASTERN),
-        "received_local": submissions.format_instant(submission.received_at, submission.office.zone),
-        "reasons": [{"code": r["code"], "en": r["en"], "fr": r["fr"]} for r in reasons_for_counsel(decision)],
-        "note": decision.note or "",
-    }
-    if decision.made_by is ReasonUse.DIVISION:
-        values["partial"] = decision.partial
-        values["files"] = [
-            {
-                "filename": item.attachment.filename,
-                "accepted": item.accepted,
-                "reasons": [{"en": reason.text_en, "fr": reason.text_fr} for reason in item.reasons],
-            }
-            for item in decision.attachment_decisions
-        ]
-    if decision.made_by is ReasonUse.REGISTRY:
-        template = "submission_rejected"
-        values["portal_url"] = current_app.config["PORTAL_URL"]
-    else:
-        template = "division_decision"
-        values["accepted"] = decision.accepted
-        values["division_name"] = {"en": submission.division.name_en, "fr": submission.division.name_fr}
+    files = [
+        {
+            "filename": item.attachment.filename,
+            "accepted": item.accepted,
+            "reasons": [{"en": reason.text_en, "fr": reason.text_fr} for reason in item.reasons],
+        }
+        for item in decision.attachment_decisions
+    ]
+    template, values = decision_message(
+        submission,
+        decision.made_by,
+        accepted=decision.accepted,
+        partial=decision.partial,
+        files=files,
+        reasons=[{"code": r["code"], "en": r["en"], "fr": r["fr"]} for r in reasons_for_counsel(decision)],
+        note=decision.note or "",
+    )
     queue_message(template, values, counsel=submission.counsel, case=submission.case)
+
+
+def decision_message(
+    submission: Submission,
+    made_by: ReasonUse,
+    *,
+    accepted: bool,
+    partial: bool,
+    files: list[dict],
+    reasons: list[dict],
+    note: str,
+) -> tuple[str, dict]:
+    """The template and values of what counsel is told of a decision: the registry's request to resubmit, or
+    the division's notice. The review screen shows a rejection with it before it is made."""
+    values = {**submissions.message_values(submission), "reasons": reasons, "note": note}
+    if made_by is ReasonUse.REGISTRY:
+        return "submission_rejected", values | {"portal_url": current_app.config["PORTAL_URL"]}
+    division = submission.division
+    return "division_decision", values | {
+        "accepted": accepted,
+        "partial": partial,
+        "files": files,
+        "division_name": {"en": division.name_en, "fr": division.name_fr},
+    }
 
 
 def reassign(submission_id: int, supervisor: StaffUser, to: StaffUser) -> Submission:

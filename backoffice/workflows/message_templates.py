@@ -36,12 +36,16 @@ _COUNSEL = {
 _MEETING = {
     "meeting_time": "2026-12-03 10:30",
     "meeting_time_zone": "America/Toronto",
+    "meeting_zone_name": {"en": "Eastern Time", "fr": "heure de l'Est"},
     "meeting_link": "https://irb-cisr.webex.example/meet/j.php?MTID=m1234",
     "meeting_number": "2634 123 4567",
 }
 _SUBMISSION = {
     "file_number": "MB5-04801",
-    "submission_id": "S-2026-000123",
+    "submission_id": "3f2b8c1e-7d4a-4e55-9a0b-2c6d1e8f4a70",
+    "document_kind": {"en": "Disclosure", "fr": "Communication de documents"},
+    "subject": "Exhibits for the hearing of 15 December",
+    "filenames": ["disclosure.pdf", "proof-of-service.pdf"],
     "received_eastern": "2026-11-27 16:42 EST",
     "received_local": "2026-11-27 16:42 EST",
 }

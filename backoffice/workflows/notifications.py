@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
@@ -28,6 +29,7 @@ from backoffice.models import (
     NotificationStatus,
     Office,
     StaffUser,
+    Submission,
 )
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import SYSTEM, record_event
@@ -113,6 +115,20 @@ def _address(counsel: Counsel, channel: Channel) -> str:
     if not address:
         raise Refused(NO_ADDRESS)
     return address
+
+
+def submission_details(submission: Submission) -> dict[str, Any]:
+    """What a message about a submission names it by, in both languages: its kind of document, its subject
+    and its files (the portal's submission id is only the reference line at the end)."""
+    labels = {}
+    for language in ("en", "fr"):
+        with force_locale(language):
+            labels[language] = submission.document_kind.label
+    return {
+        "document_kind": labels,
+        "subject": submission.subject,
+        "filenames": [attachment.filename for attachment in submission.attachments],
+    }
 
 
 def _address_or_none(counsel: Counsel, channel: Channel) -> str | None:

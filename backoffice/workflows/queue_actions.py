@@ -9,12 +9,15 @@ office. Supervisors of the office (or national ones) move work, and take work of
 
 from datetime import datetime, timedelta
 
+from babel.dates import format_datetime
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from backoffice.models import ReasonUse, Role, StaffUser, Submission, SubmissionStatus
 from backoffice.models.types import utcnow
 from backoffice.workflows.refusals import Refused
+from backoffice.workflows.timeliness import EASTERN
 
 # Who works which queue, and the transitions of each decision.
 QUEUES = {
@@ -125,9 +128,9 @@ def why_not(submission: Submission, staff: StaffUser, action: str):
     if action == "take_off_hold" and submission.held_at is None:
         return _l("This submission is not on hold.")
     if not works_queue(submission, staff):
-        return NOT_IN_QUEUE
-    if action == "claim":
-        return _l("%(name)s is working on this submission.", name=submission.claimed_by.full_name)
+        return _moved_on(submission, staff) or NOT_IN_QUEUE
+    if action == "claim" or submission.claimed_by_id not in (None, staff.id):
+        return _claimed_by_another(submission, staff)
     if action == "hold" and submission.claimed_by_id == staff.id:
         return _l("This submission is already on hold.")
     if action == "decide_by_file" and submission.claimed_by_id == staff.id:
@@ -143,3 +146,44 @@ def _supervisor_refusal(submission: Submission, staff: StaffUser, action: str):
     if action == "take_off_hold":
         return _l("This submission is not on hold.")
     return _l("No one holds this submission.")
+
+
+def _moved_on(submission: Submission, staff: StaffUser):
+    """What became of a submission that left the queue this staff member works (a tab left open while a
+    colleague decided it), from its latest decision; None when it never was in their queue."""
+    worked = [status for status, queue in QUEUES.items() if queue[0] is staff.role]
+    if not worked or staff.office_id not in (None, submission.office_id):
+        return None
+    if staff.role is Role.DIVISION_MEMBER and staff.division_id != submission.division_id:
+        return None
+    latest = submission.decisions[-1] if submission.decisions else None
+    if latest is None or submission.status in worked:
+        return None
+    values = {"name": latest.staff.full_name, "time": local_time(latest.decided_at, staff)}
+    if not latest.accepted:
+        return _l("Already rejected by %(name)s at %(time)s.", **values)
+    if latest.made_by is ReasonUse.REGISTRY:
+        return _l("Already accepted to the division by %(name)s at %(time)s.", **values)
+    if latest.partial:
+        return _l("Already accepted in part by %(name)s at %(time)s.", **values)
+    return _l("Already accepted by %(name)s at %(time)s.", **values)
+
+
+def _claimed_by_another(submission: Submission, staff: StaffUser):
+    holder = submission.claimed_by
+    return _l(
+        "Already claimed by %(name)s at %(time)s.",
+        name=holder.full_name,
+        time=local_time(submission.claimed_at, staff),
+    )
+
+
+def local_time(instant: datetime | None, staff: StaffUser) -> str:
+    """An instant as the staff member reads it: the time alone when it is today in their office's time zone
+    (Eastern time for national staff), else the day and the time."""
+    if instant is None:
+        return ""
+    zone = staff.office.zone if staff.office is not None else EASTERN
+    today = utcnow().astimezone(zone).date() == instant.astimezone(zone).date()
+    pattern = "HH:mm" if today else "yyyy-MM-dd HH:mm"
+    return format_datetime(instant, pattern, tzinfo=zone, locale=get_locale() or "en")

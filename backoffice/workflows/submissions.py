@@ -34,7 +34,7 @@ from backoffice.workflows import timeliness
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.cases import normalise_file_number
 from backoffice.workflows.intake import KeptAttachment
-from backoffice.workflows.notifications import counsel_values, queue_message
+from backoffice.workflows.notifications import counsel_values, queue_message, submission_details
 from backoffice.workflows.portal import find_portal_account
 from backoffice.workflows.refusals import Refusal, Refused
 from backoffice.workflows.state_machine import StateMachine, Transition
@@ -271,13 +271,23 @@ def _add_attachments(submission: Submission, attachments: list[KeptAttachment]) 
         )
 
 
-def _queue_receipt(submission: Submission) -> None:
-    values = {
+def message_values(submission: Submission) -> dict:
+    """What every message to counsel about a submission says of it: counsel's name and office, the file
+    number, the kind of document, subject and files, when it was received, and the portal's id as the
+    reference."""
+    return {
         **counsel_values(submission.counsel, submission.office),
+        **submission_details(submission),
         "file_number": submission.case.file_number,
         "submission_id": submission.public_id,
         "received_eastern": format_instant(submission.received_at, timeliness.EASTERN),
         "received_local": format_instant(submission.received_at, submission.office.zone),
+    }
+
+
+def _queue_receipt(submission: Submission) -> None:
+    values = {
+        **message_values(submission),
         "attachments": [attachment.filename for attachment in submission.attachments],
     }
     try:

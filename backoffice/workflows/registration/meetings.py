@@ -283,6 +283,7 @@ def _queue_meeting_message(meeting: VerificationMeeting, template: str = "verifi
     values = {
         "meeting_time": meeting.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         "meeting_time_zone": registration.office.time_zone,
+        "meeting_zone_name": _zone_names(registration.office.zone),
         "meeting_link": meeting.web_link or "",
         "meeting_number": meeting.meeting_number or "",
     }
@@ -351,10 +352,14 @@ def withdraw(registration: Registration, user: StaffUser) -> None:
 
 
 def record_identity(
-    registration: Registration, clerk: StaffUser, outcome: str, document: IdentityDocument | None = None
+    registration: Registration,
+    clerk: StaffUser,
+    outcome: str,
+    document: IdentityDocument | None = None,
+    early_reason: str = "",
 ) -> None:
     """The clerk's record of the verification meeting: verified (which kind of photo ID was seen, never its
-    number), not confirmed, or missed."""
+    number), not confirmed, or missed; before the meeting's start only with the clerk's reason."""
     transition = {
         "verified": "verify_identity",
         "not_confirmed": "record_identity_not_confirmed",
@@ -366,16 +371,53 @@ def record_identity(
     meeting = registration.current_meeting
     if meeting is None or meeting.status is not MeetingStatus.SCHEDULED:
         raise Refused(_l("Record the outcome once the meeting is arranged (its link is known)."))
+    early = _reason_for_recording_early(registration, meeting, early_reason)
+    details = {"recorded_before_start": early} if early else {}
     if outcome == "verified":
         if document is None:
             raise Refused(_l("Say which kind of government photo ID was seen."))
         registration.identity_document = document
         registration.identity_checked_by = clerk
         registration.identity_checked_at = utcnow()
-        fire(registration, "verify_identity", clerk, document=document.value)
+        fire(registration, "verify_identity", clerk, document=document.value, **details)
     elif outcome == "not_confirmed":
-        fire(registration, "record_identity_not_confirmed", clerk)
+        fire(registration, "record_identity_not_confirmed", clerk, **details)
     else:
-        fire(registration, "record_missed_verification", clerk)
+        fire(registration, "record_missed_verification", clerk, **details)
     if meeting is not None:
         close_meeting(meeting, missed=outcome == "missed")
+
+
+def has_begun(meeting: VerificationMeeting) -> bool:
+    return meeting.starts_at <= utcnow()
+
+
+def _reason_for_recording_early(
+    registration: Registration, meeting: VerificationMeeting, reason: str | None
+) -> str | None:
+    """A meeting's outcome is recorded once it has begun; before, only with the clerk's reason (counsel joined
+    early, the meeting was held another way), which the audit log keeps with the outcome."""
+    if has_begun(meeting):
+        return None
+    reason = " ".join((reason or "").split())[:500]
+    if not reason:
+        when = meeting.starts_at.astimezone(registration.office.zone).strftime("%Y-%m-%d %H:%M")
+        raise Refused(
+            _l(
+                "The meeting starts at %(when)s (the office's local time). Record its outcome once it has "
+                "begun, or say why you record it before.",
+                when=when,
+            )
+        )
+    return reason
+
+
+def _zone_names(zone: ZoneInfo) -> dict[str, str]:
+    """The office's time zone as counsel reads it in each language ("Pacific Time", "heure du Pacifique")."""
+    from babel import Locale
+    from babel.dates import get_timezone_name
+
+    return {
+        language: get_timezone_name(zone, width="long", locale=Locale(language, "CA")).replace("’", "'")
+        for language in ("en", "fr")
+    }
