@@ -67,6 +67,34 @@ def test_deciding_then_next_opens_the_oldest_unclaimed_submission_of_the_same_fi
     assert "The submission is accepted." in flashed(clerk)
 
 
+def test_deciding_then_next_follows_the_order_the_clerk_sorted_the_queue_in(app, login_as):
+    current, later, none, sooner = (with_registry() for _ in range(4))
+    later.deadline_on, sooner.deadline_on = date(2027, 5, 1), date(2027, 4, 1)
+    db.session.commit()
+    clerk = login_as("clerk", "western")
+    back = f"{QUEUE}?sort=deadline"
+
+    assert details_of(decide(clerk, current, then="next", back=back)) == (sooner.id, back)  # not `later`
+
+
+def test_holding_or_noting_on_the_submission_page_keeps_the_way_back_to_the_queue(app, login_as):
+    submission = with_registry()
+    clerk = login_as("clerk", "western")
+    decisions.claim(submission.id, clerk.user)
+    db.session.commit()
+    back = f"{QUEUE}?failed=1&page=2"
+    page = f"/admin/submission/details/?id={submission.id}"
+
+    noted = post_form(clerk, "/admin/submission/note/", page, id=submission.id, note="Seen.", back=back)
+    held = post_form(clerk, "/admin/submission/hold/", page, id=submission.id, note="Waiting.", back=back)
+    elsewhere = post_form(
+        clerk, "/admin/submission/note/", page, id=submission.id, note="x", back="//evil.example/"
+    )
+
+    assert details_of(noted) == (submission.id, back) and details_of(held) == (submission.id, back)
+    assert details_of(elsewhere) == (submission.id, None)
+
+
 def test_deciding_then_next_says_so_when_nothing_is_left_in_the_filter(app, login_as):
     only, elsewhere_kind = with_registry(), with_registry()
     add_results(only, failures=1, warnings=0)

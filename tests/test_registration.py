@@ -291,9 +291,9 @@ def test_every_transition_names_who_may_fire_it_and_is_audited(app):
         assert rule.roles or name in {"activate", "expire_invitation_code"}, name
     record, clerk = form_received()
     actions = db.session.scalars(
-        select(AuditEvent.action).where(
-            AuditEvent.record_type == "registrations", AuditEvent.record_id == str(record.id)
-        )
+        select(AuditEvent.action)
+        .where(AuditEvent.record_type == "registrations", AuditEvent.record_id == str(record.id))
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == ["registration.invited", "registration.receive_form"]
 

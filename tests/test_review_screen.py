@@ -5,6 +5,7 @@ who holds the work, and a clerk who reviews with the keyboard alone."""
 import importlib
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -162,6 +163,11 @@ def test_odd_page_and_back_values_never_break_the_screen_nor_lead_elsewhere(app,
         assert 'name="back"' not in response.get_data(as_text=True)
     for query in ("&page=99999999999999999999", "&page=%00", "&back=%00"):  # refused before any view
         assert clerk.get(DETAILS.format(submission.id) + "&show=1" + query).status_code == 400
+    # A queue page's address with names that are no filter (one of them url_for's own): the filters kept only.
+    odd_queue = quote("/admin/registry_queue/?endpoint=x&id=3&_external=1&kind=disclosure", safe="")
+    page = page_of(clerk, DETAILS.format(submission.id) + f"&back={odd_queue}")
+    next_form = re.search(r'<form method="post" action="([^"]*)"[^>]*data-testid="next-item-form"', page)
+    assert next_form.group(1) == "/admin/registry_queue/next/?kind=disclosure"
     beyond = page_of(clerk, DETAILS.format(submission.id) + "&show=1&page=400")
     assert re.search(r'<iframe id="pdf-viewer"[^>]*src="[^"]+#page=15"', beyond)  # the last page
 
@@ -475,3 +481,39 @@ def test_a_clerk_claims_reads_the_checks_and_rejects_with_the_keyboard_alone(app
     page.wait_for_url(f"{live_server}/admin/submission/details/**")
     expect(page.get_by_test_id("submission-status")).to_have_text("Rejected")
     expect(page.get_by_test_id("decisions")).to_contain_text("R-PAGES")
+
+
+@pytest.mark.browser
+def test_reject_and_open_the_next_while_a_stale_tab_is_told_what_happened_and_the_timeline_folds(
+    app, live_server, browser
+):
+    first, clerk, page = opened_by_a_clerk(live_server, browser)
+    second = disclosure_in_registry()  # received after the first: the next in the queue
+    colleague = create_staff("clerk", "western", full_name="Marc Campbell")
+    stale = browser.new_page(locale="en-CA", viewport={"width": 1366, "height": 768})
+    stale.goto(f"{live_server}{DETAILS.format(first.id)}")
+    sign_in_from(stale, colleague.email, f"{live_server}/admin/submission/details/**")
+    expect(stale.get_by_test_id("claim")).to_be_visible()  # a tab left open on work no one holds yet
+
+    page.goto(f"{live_server}{DETAILS.format(first.id)}&show=1")  # a second view, folded with the first
+    expect(page.get_by_test_id("pdf-viewer")).to_be_visible()
+    page.get_by_test_id("claim").click()
+    expect(page.get_by_test_id("holder")).to_contain_text("Held by you (Claire Clerk)")
+    expect(page.get_by_label("The pages of the disclosure are not numbered consecutively.")).to_be_checked()
+    page.get_by_test_id("reject-and-next").click()
+    expect(page.get_by_test_id("email-text")).to_contain_text(first.case.file_number)
+    page.get_by_test_id("send-rejection").click()
+
+    page.wait_for_url(re.compile(rf"/admin/submission/details/\?id={second.id}\b"))
+    expect(page.get_by_test_id("holder")).to_contain_text("Held by you (Claire Clerk)")  # claimed for her
+    stale.get_by_test_id("claim").click()
+    expect(stale.get_by_role("alert")).to_contain_text(
+        re.compile(r"Already rejected by Claire Clerk at \d\d:\d\d")
+    )
+    page.goto(f"{live_server}{DETAILS.format(first.id)}")
+    views = page.get_by_test_id("timeline-attachment.viewed").filter(has=page.get_by_test_id("repeat-count"))
+    expect(views).to_contain_text("Claire Clerk")
+    expect(views.get_by_test_id("repeat-count")).to_have_text(re.compile(r"[2-9] times"))
+    rejected = page.get_by_test_id("timeline-submission.reject_by_registry")
+    expect(rejected).to_contain_text("The pages of the disclosure are not numbered consecutively.")
+    expect(rejected).not_to_contain_text("R-PAGES")

@@ -272,9 +272,9 @@ def test_screening_moves_a_submission_to_registry_with_its_results(app, token, r
     assert submission.failed_checks == outcomes.count(CheckOutcome.FAILURE) >= 2
     assert submission.warning_checks == outcomes.count(CheckOutcome.WARNING)
     actions = db.session.scalars(
-        select(AuditEvent.action).where(
-            AuditEvent.record_id == str(submission.id), AuditEvent.record_type == "submissions"
-        )
+        select(AuditEvent.action)
+        .where(AuditEvent.record_id == str(submission.id), AuditEvent.record_type == "submissions")
+        .order_by(AuditEvent.id)
     ).all()
     assert actions[:1] == ["submission.received"]
     assert "submission.start_screening" in actions and actions[-1] == "submission.finish_screening"

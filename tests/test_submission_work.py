@@ -314,7 +314,10 @@ def test_the_timeline_shows_claims_releases_holds_notes_reassignments_and_decisi
     ]
     assert re.findall(r'data-testid="timeline-([a-z_.]+)"', timeline) == expected
     assert "Interpreter to confirm." in timeline and "Confirmed by phone." in timeline
-    assert "Claim left idle: released to the queue" in timeline and "R-TOC" in timeline
+    assert "Claim left idle: released to the queue" in timeline and "R-TOC" not in timeline
+    assert (
+        "The disclosure holds several documents but has no table of contents." in timeline
+    )  # words, not codes
 
 
 def test_a_clerk_corrects_a_mis_filed_kind_and_the_deadline_and_checks_are_judged_again(

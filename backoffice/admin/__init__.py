@@ -47,6 +47,7 @@ from backoffice.models import (
     StaffUser,
     Submission,
 )
+from backoffice.reports.timeline import who_acted
 
 
 def init_admin(app: Flask) -> Admin:
@@ -61,6 +62,7 @@ def init_admin(app: Flask) -> Admin:
     app.add_template_filter(fmt.in_zone, "in_zone")
     app.add_template_filter(fmt.zone_name, "zone_name")
     app.add_template_global(date_picker_words)
+    app.add_template_global(who_acted)
     admin.add_views(*_screens())
     return admin
 

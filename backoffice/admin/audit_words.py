@@ -10,9 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum as EnumType
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent, StaffUser
-from backoffice.reports.timeline import REGISTRATION_EVENTS, SUBMISSION_EVENTS
-from backoffice.workflows.audit import COMMAND_LINE, SYSTEM
+from backoffice.models import AuditEvent
+from backoffice.reports.timeline import REGISTRATION_EVENTS, SUBMISSION_EVENTS, who_acted
 
 RECORD_TYPES = {
     "attachments": _l("PDF"),
@@ -83,12 +82,6 @@ ACTIONS = {
     "sso_group_mappings.deleted": _l("Single sign-on group removed"),
 }
 
-# The same words as the submission's timeline.
-ACTORS = {
-    SYSTEM: _l("The back office, automatically"),
-    COMMAND_LINE: _l("An administrator, on the command line"),
-}
-
 
 def record_type_label(code: str | None) -> str:
     return str(RECORD_TYPES.get(code, code)) if code else ""
@@ -109,20 +102,7 @@ def action_label(code: str) -> str:
 def actor_label(event: AuditEvent) -> str:
     """Who acted: the staff member's name, else what acted (the back office itself, the command line, the
     portal), else the label kept (an unknown email's domain at a refused sign-in)."""
-    return requester(event.actor, event.actor_label)
-
-
-def requester(staff: StaffUser | None, label: str | None) -> str:
-    """Who asked for something (an audited action, a job): the staff member's name, else what acted."""
-    if staff is not None:
-        return staff.full_name
-    label = label or ""
-    if label in ACTORS:
-        return str(ACTORS[label])
-    if label.startswith("portal"):
-        client = label.removeprefix("portal").removeprefix(":").strip()
-        return f"{_('My Case portal')} ({client})" if client else _("My Case portal")
-    return label
+    return who_acted(event.actor, event.actor_label, event.action)
 
 
 def changed_values(event: AuditEvent, which: str) -> list[tuple[str, str]]:

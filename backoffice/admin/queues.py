@@ -7,7 +7,6 @@ one function of workflows.decisions; the submission page posts its decisions her
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +15,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 
 from backoffice.admin import formatters as fmt
 from backoffice.admin.base import StaffPage, reader, record_refusal, refuse, run_action, way_back
@@ -53,10 +51,6 @@ class QueueView(StaffPage):
         """Only the queue's viewers: Flask-Admin then shows it in their menu alone, and refuses it to others."""
         return super().is_accessible() and current_user.role in self.viewers
 
-    def _require_viewer(self) -> None:
-        if current_user.role not in self.viewers:
-            refuse("role", area=self.area, queue=self.status.value)
-
     def _require_worker(self) -> None:
         if current_user.role is not self.worker:
             refuse("role", area=self.area, queue=self.status.value)
@@ -69,7 +63,6 @@ class QueueView(StaffPage):
 
     @expose("/")
     def index(self):
-        self._require_viewer()
         user = reader()
         national = access.has_national_scope(user)
         filters = self._filters()
@@ -193,10 +186,8 @@ class QueueView(StaffPage):
         if not decided.ok:
             return self._opened(submission_id, back)
         if request.form.get("then") == "next":
-            queue_page_args = MultiDict(parse_qsl(urlsplit(back).query)) if back else MultiDict()
-            return self._open_next(
-                self._filters(queue_page_args), back or url_for(".index"), _("Nothing left in this queue.")
-            )
+            filters = QueueFilters.of_page(back, access.has_national_scope(reader()))
+            return self._open_next(filters, back or url_for(".index"), _("Nothing left in this queue."))
         if back or "back" in request.form:
             return redirect(back or url_for(".index"))
         return self._opened(submission_id, None)
@@ -216,7 +207,6 @@ class QueueView(StaffPage):
     @expose("/filters/save/", methods=("POST",))
     def save_filter_view(self) -> ResponseReturnValue:
         """Save the filter in this URL's query string (normalised), under the name given in the form."""
-        self._require_viewer()
         filter_args = self._filters().as_args()
         name = request.form.get("name", "")
         run_action(
@@ -227,14 +217,12 @@ class QueueView(StaffPage):
 
     @expose("/filters/apply/")
     def apply_filter_view(self) -> ResponseReturnValue:
-        self._require_viewer()
         saved = self._own_filter()
         filters = self._filters(saved_filters.arguments_of(saved))
         return redirect(url_for(".index", **filters.as_args()))
 
     @expose("/filters/delete/", methods=("POST",))
     def delete_filter_view(self) -> ResponseReturnValue:
-        self._require_viewer()
         saved = self._own_filter()
         done = _("Your filter “%(name)s” is deleted.", name=saved.name)
         run_action(lambda: saved_filters.delete_filter(reader(), saved), done)

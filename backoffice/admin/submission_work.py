@@ -4,7 +4,6 @@ ticked), the pages the checks name, and the submissions around it."""
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
@@ -22,6 +21,7 @@ from backoffice.models import (
     Submission,
     SubmissionStatus,
 )
+from backoffice.reports.queues import QueueFilters
 from backoffice.reports.submission_page import (
     notes_of,
     previous_submissions,
@@ -29,6 +29,7 @@ from backoffice.reports.submission_page import (
     resubmission_chain,
     timeline_of,
 )
+from backoffice.workflows import access
 from backoffice.workflows.queue_actions import QUEUES, allowed_actions, claim_is_idle, local_time, works_queue
 from backoffice.workflows.review_aids import MOST_PAGE_LINKS, check_name, pages_named, suggested_reasons
 
@@ -91,7 +92,7 @@ def review_context(submission: Submission, user: StaffUser, args: MultiDict[str,
     return {
         "page": args.get("page", type=page_number) or None,
         "back": back,
-        "next_args": next_args(back),
+        "next_args": QueueFilters.of_page(back, access.has_national_scope(user)).as_args(),
         "held_by_other": holder is not None and holder.id != user.id,
         "held_since": local_time(submission.claimed_at, user),
         "claim_is_idle": holder is not None and claim_is_idle(submission),
@@ -129,11 +130,3 @@ def queue_page(value: Any) -> str | None:
     """The page of a work queue the reader came from (with its filters), to go back to; None for anything
     else."""
     return way_back(value, *(url_for(f"{endpoint}.index") for endpoint in QUEUE_ENDPOINTS.values()))
-
-
-def next_args(back: str | None) -> dict[str, str]:
-    """The queue's filters in the address the reader came from, for "Next" to keep them."""
-    if not back:
-        return {}
-    pairs = parse_qsl(urlsplit(back).query)
-    return {name: value for name, value in pairs if name.isidentifier() and not name.startswith("_")}

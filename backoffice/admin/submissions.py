@@ -219,7 +219,8 @@ class SubmissionView(ScopedModelView):
         return self.get_one(request.form.get("id"))
 
     def _back_to(self, submission: Submission):
-        return redirect(url_for(".details_view", id=submission.id))
+        """The submission's page again, keeping the way back to the queue page the reader came from."""
+        return redirect(url_for(".details_view", id=submission.id, back=queue_page(request.form.get("back"))))
 
     @expose("/hold/", methods=("POST",))
     def hold_view(self):

@@ -50,6 +50,7 @@ from backoffice.models import (
     StaffUser,
 )
 from backoffice.reports.dashboard import TARGET_LABELS
+from backoffice.reports.timeline import who_acted
 from backoffice.workflows import access
 from backoffice.workflows.accounts import (
     AccountError,
@@ -554,7 +555,7 @@ class JobRunView(ScopedModelView):
     column_sortable_list = ("id", "created_at")
     column_formatters = {
         "kind": lambda v, c, m, n: m.kind_label,
-        "requested_by_label": lambda v, c, m, n: audit_words.requester(m.requested_by, m.requested_by_label),
+        "requested_by_label": lambda v, c, m, n: who_acted(m.requested_by, m.requested_by_label),
         "status": fmt.label,
         "progress": lambda v, c, m, n: _("%(done)d of %(total)d rows", done=m.done, total=m.total),
         "created_at": fmt.instant,

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from math import ceil
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 
 from backoffice.edge import record_id
 from backoffice.extensions import db
@@ -72,6 +74,11 @@ class QueueFilters:
             search=args.get("q", "").strip()[:100],
             sort=sort if sort in SORTS else SORTS[0],
         )
+
+    @classmethod
+    def of_page(cls, address: str | None, national: bool) -> "QueueFilters":
+        """The filters of a queue page's address (the page a worker came from), known names only."""
+        return cls.from_args(MultiDict(parse_qsl(urlsplit(address).query if address else "")), national)
 
     def as_args(self) -> dict[str, Any]:
         values = {

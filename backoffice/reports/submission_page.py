@@ -10,9 +10,11 @@ from sqlalchemy import literal, select, union
 from sqlalchemy.orm import aliased
 
 from backoffice.extensions import db
+from backoffice.i18n import localised
 from backoffice.models import (
     AuditEvent,
     DocumentKind,
+    Reason,
     Role,
     StaffUser,
     Submission,
@@ -20,7 +22,6 @@ from backoffice.models import (
 )
 from backoffice.reports.timeline import SUBMISSION_EVENTS, TimelineEntry, audit_entries
 from backoffice.workflows import access
-from backoffice.workflows.audit import COMMAND_LINE, SYSTEM
 from backoffice.workflows.queue_actions import QUEUES
 
 
@@ -55,13 +56,6 @@ class TimelineRow(TimelineEntry):
 
 
 # Who acted, said in words, when no staff member did: the portal, or the back office on its own.
-SCREENING_ACTIONS = frozenset(
-    {"submission.start_screening", "submission.finish_screening", "submission.screening_requeued"}
-)
-PORTAL = _l("My Case portal")
-SCREENING = _l("Automated screening")
-BACK_OFFICE = _l("The back office, automatically")
-BY_COMMAND = _l("An administrator, on the command line")
 FORMER_STAFF = _l("A former staff member")
 
 
@@ -70,12 +64,12 @@ def timeline_of(submission: Submission, notes: dict[int, str], limit: int = 500)
     everyone named (staff by their names), and repeats of an event by the same person folded into one row."""
     entries = audit_entries(submission, SUBMISSION_EVENTS, limit)
     names = _staff_names(entries)
+    reasons = _reason_texts(entries)
     rows = [
         TimelineRow(
             **{
                 **{item.name: getattr(entry, item.name) for item in fields(TimelineEntry)},
-                "by": _actor(entry),
-                "details": _timeline_details(entry.record, names),
+                "details": _timeline_details(entry.record, names, reasons),
                 "note": notes.get((entry.record.after or {}).get("note"), ""),
             }
         )
@@ -108,21 +102,6 @@ def _repeats(last: TimelineRow, row: TimelineRow) -> bool:
     )
 
 
-def _actor(entry: TimelineEntry) -> str:
-    """Who acted: the staff member's name, or what acted said in words (never an address or a code)."""
-    event = entry.record
-    if event.actor is not None:
-        return event.actor.full_name
-    label = event.actor_label or ""
-    if label.startswith("portal"):
-        return str(PORTAL)
-    if label == COMMAND_LINE:
-        return str(BY_COMMAND)
-    if label == SYSTEM and event.action in SCREENING_ACTIONS:
-        return str(SCREENING)
-    return str(BACK_OFFICE)
-
-
 def _staff_names(entries: list[TimelineEntry]) -> dict[str, str]:
     """The names of the staff that events name by their email address (who held it before and after): one
     statement for the whole timeline."""
@@ -142,6 +121,22 @@ def _staff_names(entries: list[TimelineEntry]) -> dict[str, str]:
     )
 
 
+def _reason_texts(entries: list[TimelineEntry]) -> dict[str, str]:
+    """The reader's words for the reasons the decisions on the timeline give, by code: one statement."""
+    codes = {
+        code
+        for entry in entries
+        for code in (entry.record.after or {}).get("reasons") or []
+        if isinstance(code, str)
+    }
+    if not codes:
+        return {}
+    return {
+        reason.code: localised(reason.text_en, reason.text_fr)
+        for reason in db.session.scalars(select(Reason).where(Reason.code.in_(codes)))
+    }
+
+
 def notes_of(submission: Submission) -> list[SubmissionNote]:
     return list(
         db.session.scalars(
@@ -152,7 +147,7 @@ def notes_of(submission: Submission) -> list[SubmissionNote]:
     )
 
 
-def _timeline_details(event: AuditEvent, names: dict[str, str]) -> dict[str, Any]:
+def _timeline_details(event: AuditEvent, names: dict[str, str], reasons: dict[str, str]) -> dict[str, Any]:
     """The facts worth a line on the timeline, in words: who held it before and after (by name), reasons,
     kinds of document (by label)."""
     before, after = event.before or {}, event.after or {}
@@ -163,7 +158,7 @@ def _timeline_details(event: AuditEvent, names: dict[str, str]) -> dict[str, Any
     if before.get("document_kind") or after.get("document_kind"):
         details["document_kind"] = tuple(_kind_label(side.get("document_kind")) for side in (before, after))
     if after.get("reasons"):
-        details["reasons"] = after["reasons"]
+        details["reasons"] = [reasons.get(code, code) for code in after["reasons"] if isinstance(code, str)]
     if after.get("why"):
         details["why"] = after["why"]
     return details

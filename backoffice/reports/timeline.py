@@ -13,7 +13,33 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, Notification, Registration, StaffUser
 from backoffice.workflows import access
+from backoffice.workflows.audit import COMMAND_LINE, SYSTEM
 from backoffice.workflows.message_templates import template_label
+
+SCREENING_ACTIONS = frozenset(
+    {"submission.start_screening", "submission.finish_screening", "submission.screening_requeued"}
+)
+PORTAL = _l("My Case portal")
+SCREENING = _l("Automated screening")
+BACK_OFFICE = _l("The back office, automatically")
+BY_COMMAND = _l("An administrator, on the command line")
+
+
+def who_acted(staff: StaffUser | None, label: str | None, action: str | None = None) -> str:
+    """Who acted, or asked for a job: the staff member's name, else what acted in words (the portal and its
+    client, automated screening, the back office itself, the command line), else the label the event keeps
+    (the domain of an unknown address at a refused sign-in). Never an address or a code."""
+    if staff is not None:
+        return staff.full_name
+    label = label or ""
+    if label.startswith("portal"):
+        client = label.removeprefix("portal").removeprefix(":").strip()
+        return f"{PORTAL} ({client})" if client else str(PORTAL)
+    if label == COMMAND_LINE:
+        return str(BY_COMMAND)
+    if label == SYSTEM:
+        return str(SCREENING if action in SCREENING_ACTIONS else BACK_OFFICE)
+    return label
 
 
 @dataclass(frozen=True)
@@ -100,7 +126,7 @@ def audit_entries(record: Any, labels: dict[str, Any], limit: int | None = None)
             kind="event",
             action=event.action,
             text=str(labels.get(event.action, event.action)),
-            by=event.actor.full_name if event.actor else event.actor_label,
+            by=who_acted(event.actor, event.actor_label, event.action),
             record=event,
         )
         for event in reversed(events)

@@ -76,14 +76,10 @@ def claim(submission_id: int, staff: StaffUser) -> Submission:
 
 
 def next_to_work(waiting: Select, staff: StaffUser, look_ahead: int = 20) -> Submission | None:
-    """The next submission for `staff` among `waiting` (a queue's submissions, in the filter they work with):
-    the oldest received that no one holds, not on hold, that they may claim; None when there is none."""
-    query = (
-        waiting.where(Submission.claimed_by_id.is_(None), Submission.held_at.is_(None))
-        .order_by(None)
-        .order_by(Submission.received_at, Submission.id)
-        .limit(look_ahead)
-    )
+    """The next submission for `staff` among `waiting` (a queue's submissions, in the filter and order they
+    work with: the oldest received, or the nearest deadline): the first that no one holds, not on hold, that
+    they may claim; None when there is none."""
+    query = waiting.where(Submission.claimed_by_id.is_(None), Submission.held_at.is_(None)).limit(look_ahead)
     candidates = db.session.scalars(query).unique()
     return next((item for item in candidates if "claim" in allowed_actions(item, staff)), None)
 
