@@ -2,6 +2,7 @@
 worker, clocks, statements counted, actions raced at the same moment, and who may use each route.
 Records are made by tests/factories.py; fixtures are in tests/conftest.py."""
 
+import csv
 import io
 import logging
 import os
@@ -36,11 +37,21 @@ from backoffice.models.types import utcnow
 from backoffice.queue import job_queue
 from backoffice.worker import run_worker
 from backoffice.workflows import decisions, submissions
+from backoffice.workflows.case_import import COLUMNS
 from backoffice.workflows.refusals import Refused
 from backoffice.workflows.timeliness import EASTERN
-from tests.factories import create_filer, create_staff, create_submission, division, pdf_bytes, with_registry
+from tests.factories import (
+    PASSWORD,
+    create_filer,
+    create_staff,
+    create_submission,
+    division,
+    pdf_bytes,
+    with_registry,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"  # screenshots kept for a person to look at
 
 # --------------------------------------------------------------------------------------------- pages and forms
 
@@ -655,3 +666,99 @@ def model_views(app: Flask) -> list:
 
     (admin,) = app.extensions["admin"]
     return [view for view in admin._views if isinstance(view, ScopedModelView)]
+
+
+# ----------------------------------------------------------------------------------------- what a person reads
+
+
+class _VisibleText(HTMLParser):
+    READ_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
+    UNREAD = {"script", "style", "template", "noscript", "code", "kbd", "samp", "textarea", "iframe"}
+    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr", "base"}
+
+    def __init__(self, language: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.language = language
+        self.parts: list[str] = []
+        self.open: list[tuple[str, bool]] = []  # (tag, left out)
+
+    @property
+    def left_out(self) -> bool:
+        return any(skipped for _tag, skipped in self.open)
+
+    def handle_starttag(self, tag, attrs) -> None:
+        named = dict(attrs)
+        skipped = (
+            tag in self.UNREAD
+            or "hidden" in named
+            or "d-none" in (named.get("class") or "").split()
+            or named.get("lang", self.language).split("-")[0] != self.language
+            or "data-bilingual" in named  # a message to counsel in both languages
+        )
+        if not (self.left_out or skipped):
+            self.parts.extend(value for name, value in attrs if name in self.READ_ATTRIBUTES and value)
+            if tag == "input" and named.get("type") in {"submit", "button", "reset"}:
+                self.parts.append(named.get("value") or "")
+        if tag not in self.VOID:
+            self.open.append((tag, skipped))
+
+    def handle_startendtag(self, tag, attrs) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID:
+            self.open.pop()
+
+    def handle_endtag(self, tag) -> None:
+        for depth in range(len(self.open) - 1, -1, -1):  # closes what was left open inside (<li>, <p>)
+            if self.open[depth][0] == tag:
+                del self.open[depth:]
+                return
+
+    def handle_data(self, data) -> None:
+        if not self.left_out:
+            self.parts.append(data)
+
+
+def visible_text(html: str, language: str) -> str:
+    parser = _VisibleText(language)
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def sign_in_from(page, email: str, landing: str) -> None:
+    """Sign in, in Chromium, on the sign-in page the browser was sent to, and wait to land on `landing` (a URL
+    pattern)."""
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(landing)
+
+
+# ------------------------------------------------------------------------------------------------ case import
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """A case management system's export holding `rows` (missing columns empty)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in COLUMNS})
+    return path
+
+
+GOOD_ROW = {
+    "file_number": "VB5-02246",
+    "division": "RPD",
+    "office": "western",
+    "case_status": "active",
+    "uci": "1234-5678",
+    "next_hearing_on": "2027-01-15",
+    "counsel_id": "C-77",
+    "counsel_name": "Grace Li",
+    "counsel_kind": "lawyer",
+    "regulator": "Law Society of British Columbia",
+    "membership_number": "LSBC-30412",
+    "counsel_email": "Grace.Li@law.example",
+    "counsel_mobile": "604-555-0101",
+    "counsel_language": "en",
+}

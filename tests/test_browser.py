@@ -8,20 +8,10 @@ from playwright.sync_api import expect
 
 from backoffice.extensions import db
 from backoffice.models import CheckOutcome
-from tests.factories import PASSWORD, create_case, create_staff
-from tests.helpers import PROJECT_ROOT
+from tests.factories import create_case, create_staff
+from tests.helpers import ARTIFACTS, sign_in_from
 
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-
-
-def sign_in_from(page, email: str, landing: str) -> None:
-    """Sign in on the sign-in page the browser was sent to, and wait to land on `landing` (a URL pattern)."""
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(landing)
 
 
 def test_clerk_signs_in_opens_cases_and_switches_to_french(app, live_server, browser):

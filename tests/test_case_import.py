@@ -1,6 +1,5 @@
 """The case import: a real CSV, queued as an rq job and run by the real worker on real Redis."""
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -17,37 +16,9 @@ from backoffice.models import (
     JobRun,
     JobStatus,
 )
-from backoffice.workflows.case_import import COLUMNS
-from tests.helpers import csrf_token_from, run_command, run_flask_command
+from tests.helpers import GOOD_ROW, csrf_token_from, run_command, run_flask_command, write_csv
 
 pytestmark = pytest.mark.worker
-
-
-def write_csv(path: Path, rows: list[dict]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({column: row.get(column, "") for column in COLUMNS})
-    return path
-
-
-GOOD_ROW = {
-    "file_number": "VB5-02246",
-    "division": "RPD",
-    "office": "western",
-    "case_status": "active",
-    "uci": "1234-5678",
-    "next_hearing_on": "2027-01-15",
-    "counsel_id": "C-77",
-    "counsel_name": "Grace Li",
-    "counsel_kind": "lawyer",
-    "regulator": "Law Society of British Columbia",
-    "membership_number": "LSBC-30412",
-    "counsel_email": "Grace.Li@law.example",
-    "counsel_mobile": "604-555-0101",
-    "counsel_language": "en",
-}
 
 
 def count(model) -> int:

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import create_case, create_staff
-from tests.test_browser import ARTIFACTS, sign_in_from
+from tests.helpers import ARTIFACTS, sign_in_from
 
 pytestmark = pytest.mark.browser
 

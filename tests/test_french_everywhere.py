@@ -6,12 +6,18 @@ message in both); the attributes a
 person reads (title, aria-label, placeholder, alt) and the words of buttons are read."""
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 from backoffice.i18n import date_picker_words
-from tests.helpers import PRINCIPALS, post_and_follow, rules_to_walk, switch_to_french, url_with_sample_id
+from tests.helpers import (
+    PRINCIPALS,
+    post_and_follow,
+    rules_to_walk,
+    switch_to_french,
+    url_with_sample_id,
+    visible_text,
+)
 
 # The interface's own words, as they would slip through untranslated: Flask-Admin's buttons, filters and
 # pagination, our labels, raw values (enum codes, booleans, actors, offsets instead of zone names). Written
@@ -39,59 +45,6 @@ def vocabulary(words: list[str]) -> re.Pattern:
     alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
     # A word on its own: not inside another word, nor a counsel's factory name ("Counsel 10001").
     return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w'’-])(?! \d)|(?<=:\d\d ){UTC_OFFSET}")
-
-
-class _VisibleText(HTMLParser):
-    READ_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt"}
-    UNREAD = {"script", "style", "template", "noscript", "code", "kbd", "samp", "textarea", "iframe"}
-    VOID = {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr", "base"}
-
-    def __init__(self, language: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.language = language
-        self.parts: list[str] = []
-        self.open: list[tuple[str, bool]] = []  # (tag, left out)
-
-    @property
-    def left_out(self) -> bool:
-        return any(skipped for _tag, skipped in self.open)
-
-    def handle_starttag(self, tag, attrs) -> None:
-        named = dict(attrs)
-        skipped = (
-            tag in self.UNREAD
-            or "hidden" in named
-            or "d-none" in (named.get("class") or "").split()
-            or named.get("lang", self.language).split("-")[0] != self.language
-            or "data-bilingual" in named  # a message to counsel in both languages
-        )
-        if not (self.left_out or skipped):
-            self.parts.extend(value for name, value in attrs if name in self.READ_ATTRIBUTES and value)
-            if tag == "input" and named.get("type") in {"submit", "button", "reset"}:
-                self.parts.append(named.get("value") or "")
-        if tag not in self.VOID:
-            self.open.append((tag, skipped))
-
-    def handle_startendtag(self, tag, attrs) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in self.VOID:
-            self.open.pop()
-
-    def handle_endtag(self, tag) -> None:
-        for depth in range(len(self.open) - 1, -1, -1):  # closes what was left open inside (<li>, <p>)
-            if self.open[depth][0] == tag:
-                del self.open[depth:]
-                return
-
-    def handle_data(self, data) -> None:
-        if not self.left_out:
-            self.parts.append(data)
-
-
-def visible_text(html: str, language: str) -> str:
-    parser = _VisibleText(language)
-    parser.feed(html)
-    return " ".join(" ".join(parser.parts).split())
 
 
 def screens(app, ids: dict[str, int]) -> list[str]:

@@ -40,8 +40,7 @@ from backoffice.models import AuditEvent, Case, CheckOutcome, JobRun, JobStatus,
 from backoffice.workflows import submissions
 from config.storage_url import REFUSAL, StorageUrlError, parse_storage_url
 from tests.factories import create_filer, create_portal_client, create_submission, pdf_bytes
-from tests.helpers import PROJECT_ROOT, run_command, submit_through_api
-from tests.test_case_import import GOOD_ROW, write_csv
+from tests.helpers import GOOD_ROW, PROJECT_ROOT, run_command, submit_through_api, write_csv
 
 MB = 1024 * 1024
 SIZES = {"one PUT": 3000, "multipart": PART_BYTES + 4096}  # two parts

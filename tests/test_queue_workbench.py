@@ -17,7 +17,7 @@ from backoffice.workflows import decisions
 from backoffice.workflows.audit import record_event
 from backoffice.workflows.queue_actions import local_time
 from tests.factories import create_staff, with_registry
-from tests.helpers import add_results, page_of, post_form, rows_of, switch_to_french, text_of
+from tests.helpers import add_results, page_of, post_form, rows_of, sign_in_from, switch_to_french, text_of
 
 QUEUE = "/admin/registry_queue/"
 VANCOUVER = ZoneInfo("America/Vancouver")
@@ -395,7 +395,6 @@ def test_a_clerk_sorts_the_queue_by_deadline_and_opens_a_row_that_keeps_the_way_
     from playwright.sync_api import expect
 
     from tests.helpers import PROJECT_ROOT
-    from tests.test_browser import sign_in_from
 
     clerk = create_staff("clerk", "western", full_name="Claire Clerk")
     later, sooner = with_registry(), with_registry()

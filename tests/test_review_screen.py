@@ -30,10 +30,17 @@ from backoffice.workflows.review_aids import (
     rejection_preview,
     suggested_reasons,
 )
-from tests.factories import PASSWORD, create_filer, create_staff, create_submission, pdf_bytes
-from tests.helpers import PROJECT_ROOT, csrf_token_from, page_of, post_form, switch_to_french, text_of
+from tests.factories import create_filer, create_staff, create_submission, pdf_bytes
+from tests.helpers import (
+    ARTIFACTS,
+    csrf_token_from,
+    page_of,
+    post_form,
+    sign_in_from,
+    switch_to_french,
+    text_of,
+)
 
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DETAILS = "/admin/submission/details/?id={}"
 FAILURE, WARNING, PASS = CheckOutcome.FAILURE, CheckOutcome.WARNING, CheckOutcome.PASS
 
@@ -340,13 +347,6 @@ def test_only_the_holder_in_scope_may_see_a_rejection_to_confirm(app, login_as):
 
 
 # ---------------------------------------------------------------------------------------------- browser
-
-
-def sign_in_from(page, email: str, landing: str) -> None:
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(landing)
 
 
 def serious_violations(page) -> list[str]:

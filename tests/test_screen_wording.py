@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.models import AuditEvent, Office, Reason, ReasonUse, Role, StaffUser
-from tests.helpers import page_of, post_form, switch_to_french, text_of
-from tests.test_french_everywhere import visible_text
+from backoffice.workflows import decisions
+from tests.factories import create_staff, with_registry
+from tests.helpers import page_of, post_form, switch_to_french, text_of, visible_text
 
 
 class _FormAsItComes(HTMLParser):
@@ -111,3 +112,24 @@ def test_the_audit_log_says_who_did_what_in_words(app, login_as):
     assert "heure de l'Est" in listing
     details = page_of(admin, f"/admin/audit/details/?id={event.id}")
     assert "Nom (français)" in text_of(details, "audit-after") and "name_fr" not in details
+
+
+def test_the_audit_details_of_queue_work_name_people_and_reasons_in_french(app, login_as):
+    submission = with_registry()
+    clerk = create_staff("clerk", "western", full_name="Marc Campbell")
+    decisions.claim(submission.id, clerk)
+    reason = db.session.scalar(select(Reason).where(Reason.code == "R-TOC"))
+    decisions.decide(submission.id, clerk, False, [reason.code], "")
+    db.session.commit()
+    claimed, rejected = (
+        db.session.scalar(select(AuditEvent).where(AuditEvent.action == action))
+        for action in ("submission.claimed", "submission.reject_by_registry")
+    )
+    supervisor = login_as("supervisor", "western")
+    switch_to_french(supervisor, "/admin/audit/")
+
+    claim = text_of(page_of(supervisor, f"/admin/audit/details/?id={claimed.id}"), "audit-after")
+    rejection = text_of(page_of(supervisor, f"/admin/audit/details/?id={rejected.id}"), "audit-after")
+
+    assert "Prise en charge par" in claim and "Marc Campbell" in claim and "@" not in claim
+    assert reason.text_fr in rejection and "R-TOC" not in rejection and "['" not in rejection

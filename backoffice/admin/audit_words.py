@@ -8,9 +8,11 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum as EnumType
+from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.models import AuditEvent
+from backoffice.i18n import localised
+from backoffice.models import AuditEvent, Reason, StaffUser
 from backoffice.reports.timeline import REGISTRATION_EVENTS, SUBMISSION_EVENTS, who_acted
 
 RECORD_TYPES = {
@@ -105,16 +107,59 @@ def actor_label(event: AuditEvent) -> str:
     return who_acted(event.actor, event.actor_label, event.action)
 
 
+# The facts events keep that are no column of a screen: their words.
+EVENT_FIELDS = {
+    "claimed_by": _l("Held by"),
+    "held_by": _l("Put on hold by"),
+    "reasons": _l("Reasons"),
+    "note": _l("Note"),
+    "why": _l("Why"),
+    "files": _l("Files"),
+    "hold_ended": _l("Hold ended"),
+    "document_kind": _l("Kind"),
+    "timeliness": _l("On time?"),
+    "reason": _l("Reason"),
+    "outcome": _l("Outcome"),
+    "attempt": _l("Attempt"),
+    "status": _l("Status"),
+    "channel": _l("Channel"),
+    "template": _l("Message"),
+}
+STAFF_FIELDS = frozenset({"claimed_by", "held_by"})  # events name the staff member by their address
+
+
 def changed_values(event: AuditEvent, which: str) -> list[tuple[str, str]]:
     """The values before or after (`which`) as (field, value) in words: the field named as its screen names
-    it, a yes/no, an enum's label, "none" for nothing."""
+    it, a yes/no, an enum's label, a list as a list, a staff member by name, "none" for nothing."""
     values = getattr(event, which) or {}
     columns = _columns_of(event.record_type)
-    labels = _screen_labels(event.record_type)
+    labels = {**EVENT_FIELDS, **_screen_labels(event.record_type)}
+    names = _staff_names({value for name, value in values.items() if name in STAFF_FIELDS})
     return [
-        (str(labels.get(name, name.replace("_", " "))), _value_in_words(value, columns.get(name)))
+        (str(labels.get(name, name.replace("_", " "))), _in_words(name, value, columns, names))
         for name, value in values.items()
     ]
+
+
+def _in_words(name: str, value: Any, columns: dict[str, Any], names: dict[str, str]) -> str:
+    if name in STAFF_FIELDS and isinstance(value, str) and value:
+        return names.get(value) or _("A former staff member")
+    if name == "reasons" and isinstance(value, list):
+        codes = [str(code) for code in value]
+        texts = {
+            reason.code: localised(reason.text_en, reason.text_fr)
+            for reason in db.session.scalars(select(Reason).where(Reason.code.in_(codes)))
+        }
+        return "; ".join(texts.get(code, code) for code in codes) or _("none")
+    return _value_in_words(value, columns.get(name))
+
+
+def _staff_names(emails: set[Any]) -> dict[str, str]:
+    emails = {email for email in emails if isinstance(email, str)}
+    if not emails:
+        return {}
+    rows = db.session.execute(select(StaffUser.email, StaffUser.full_name).where(StaffUser.email.in_(emails)))
+    return dict(rows.all())
 
 
 def _value_in_words(value: Any, column: Any) -> str:
@@ -122,6 +167,8 @@ def _value_in_words(value: Any, column: Any) -> str:
         return _("none")
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(_value_in_words(item, column) for item in value) or _("none")
     enum_class = (
         getattr(column.type, "enum_class", None)
         if isinstance(getattr(column, "type", None), EnumType)
