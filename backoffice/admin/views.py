@@ -194,6 +194,25 @@ class CounselView(ScopedModelView):
         }
 
 
+def role_and_scope_fields() -> tuple[SelectField, QuerySelectField, QuerySelectField]:
+    """A staff member's role, regional office and division, as the staff user and group mapping forms ask them."""
+    return (
+        SelectField(_l("Role"), choices=fmt.enum_choices(Role), coerce=Role),
+        QuerySelectField(
+            _l("Regional office"),
+            query_factory=lambda: db.session.scalars(select(Office).order_by(Office.code)).all(),
+            allow_blank=True,
+            blank_text=_l("National (supervisors only)"),
+        ),
+        QuerySelectField(
+            _l("Division"),
+            query_factory=lambda: db.session.scalars(select(Division).order_by(Division.id)).all(),
+            allow_blank=True,
+            blank_text=_l("None (division members only)"),
+        ),
+    )
+
+
 class StaffUserView(ScopedModelView):
     area = "staff"
     scope = national_scope
@@ -265,19 +284,7 @@ class StaffUserView(ScopedModelView):
         class Form(self.form_base_class):
             email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
             full_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-            role = SelectField(_l("Role"), choices=fmt.enum_choices(Role), coerce=Role)
-            office = QuerySelectField(
-                _l("Regional office"),
-                query_factory=lambda: db.session.scalars(select(Office).order_by(Office.code)).all(),
-                allow_blank=True,
-                blank_text=_l("National (supervisors only)"),
-            )
-            division = QuerySelectField(
-                _l("Division"),
-                query_factory=lambda: db.session.scalars(select(Division).order_by(Division.id)).all(),
-                allow_blank=True,
-                blank_text=_l("None (division members only)"),
-            )
+            role, office, division = role_and_scope_fields()
             preferred_language = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
             is_active_account = BooleanField(_l("Active"), default=True)
             new_password = PasswordField(
@@ -392,19 +399,7 @@ class SsoGroupMappingView(ScopedModelView):
             group = StringField(
                 _l("Group of the identity provider"), validators=[DataRequired(), Length(max=255)]
             )
-            role = SelectField(_l("Role"), choices=fmt.enum_choices(Role), coerce=Role)
-            office = QuerySelectField(
-                _l("Regional office"),
-                query_factory=lambda: db.session.scalars(select(Office).order_by(Office.code)).all(),
-                allow_blank=True,
-                blank_text=_l("National (supervisors only)"),
-            )
-            division = QuerySelectField(
-                _l("Division"),
-                query_factory=lambda: db.session.scalars(select(Division).order_by(Division.id)).all(),
-                allow_blank=True,
-                blank_text=_l("None (division members only)"),
-            )
+            role, office, division = role_and_scope_fields()
 
         return Form
 
