@@ -1,8 +1,9 @@
 """Measure on this machine: case import throughput and message delivery through the real worker,
-the cases list and export for a clerk, the cost of a sign-in, a 5 x 50 MB upload through the API, and the
-screening of large generated disclosures; then the work queues, the submission page and the supervisor
-dashboard at 2,000 and 200,000 submissions (benchmarks/queues.py); last, the clicks and scrolling a clerk needs
-to decide one submission from the queue (benchmarks/review_effort.py).
+the cases list and export for a clerk, the cost of a sign-in, a 5 x 50 MB upload through the API, the
+screening of large generated disclosures, its false alarms on damaged but openable PDFs and hostile ones
+(benchmarks/false_alarms.py), and OCR of scanned pages (benchmarks/ocr.py); then the work queues, the
+submission page and the supervisor dashboard at 2,000 and 200,000 submissions (benchmarks/queues.py); last,
+the clicks and scrolling a clerk needs to decide one submission from the queue (benchmarks/review_effort.py).
 
 Uses a fresh SQLite database and an embedded Redis in a temporary folder, or BENCH_DATABASE_URL /
 BENCH_REDIS_URL when set (e.g. PostgreSQL). The queue benchmark needs PostgreSQL: it drops and creates
@@ -26,6 +27,8 @@ from sqlalchemy import select
 from backoffice import create_app
 from backoffice.extensions import db
 from backoffice.workflows.case_import import COLUMNS, start_case_import
+from benchmarks.false_alarms import main as bench_false_alarms
+from benchmarks.ocr import main as bench_ocr
 from benchmarks.queues import main as bench_queues
 from benchmarks.review_effort import main as bench_review_effort
 from benchmarks.screening import bench_screening, bench_upload
@@ -60,6 +63,8 @@ def main() -> None:
             _bench_screens(app)
         bench_upload(app, folder)
         bench_screening(folder)
+        bench_false_alarms()
+        bench_ocr([])
         if redis_server is not None:
             redis_server.shutdown()
     bench_queues()

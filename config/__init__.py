@@ -87,6 +87,9 @@ class Config:
     SCREENING_MEMORY_MB = int(_env("SCREENING_MEMORY_MB", "1024"))
     SCREENING_CPU_SECONDS = int(_env("SCREENING_CPU_SECONDS", "60"))
     SCREENING_WALL_SECONDS = float(_env("SCREENING_WALL_SECONDS", "90"))
+    # Scanned pages are read by OCR (their margins and first pages) within this budget per document; 0 turns
+    # it off and leaves scans "not verifiable".
+    SCREENING_OCR_SECONDS = float(_env("SCREENING_OCR_SECONDS", "60"))
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "America/Toronto"

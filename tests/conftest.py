@@ -327,6 +327,18 @@ def client(app):
 
 
 @pytest.fixture
+def token(app) -> str:
+    """A portal client's API token."""
+    return create_portal_client("My Case portal")
+
+
+@pytest.fixture
+def filer(app):
+    """Counsel who file at the western office's RPD."""
+    return create_filer("western", "RPD")
+
+
+@pytest.fixture
 def login_as(app):
     """`login_as(role, office, division=None)` gives a test client signed in as a new staff user."""
 

@@ -3,13 +3,8 @@
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.factories import create_filer, create_portal_client
+from tests.factories import create_filer
 from tests.helpers import submit_through_api
-
-
-@pytest.fixture
-def token(app) -> str:
-    return create_portal_client("My Case portal")
 
 
 @pytest.fixture

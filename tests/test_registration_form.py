@@ -9,6 +9,7 @@ import pdfplumber
 import pikepdf
 import pytest
 
+from backoffice.devservices import hostile_pdfs
 from backoffice.devservices.sample_pdfs import PageSpec, build_pdf
 from backoffice.models import Case, CaseStatus, Counsel, CounselKind, CounselOfRecord, Language
 from backoffice.screening.pdf_reading import PROBES
@@ -26,7 +27,6 @@ from backoffice.workflows.registration.form import (
     read_registration_form,
     registration_form_pdf,
 )
-from tests import hostile_pdfs
 from tests.factories import create_case, create_counsel, make_counsel_of_record
 from tests.helpers import fill_in, flattened
 
@@ -193,6 +193,22 @@ def test_form_filled_in_by_counsel_is_read_back_with_every_value(tmp_path) -> No
 
     assert reading == FormReading(fields=COMPLETE, flattened=False)
     assert check_registration_values(reading.fields) == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"%!PS-Adobe-3.0 printed by a driver\n" * 8 + data,  # a banner before the header
+        lambda data: data[: data.rfind(b"startxref")] + b"startxref\n999999\n%%EOF\n",  # a wrong startxref
+    ],
+    ids=["banner", "wrong-startxref"],
+)
+def test_a_returned_form_readers_open_despite_damage_is_read(tmp_path, damage) -> None:
+    returned = damage(fill_in(registration_form_pdf(), COMPLETE))
+
+    reading = read_registration_form(write(tmp_path, returned))
+
+    assert reading == FormReading(fields=COMPLETE, flattened=False)
 
 
 def test_prefilled_form_returned_unchanged_matches_the_counsel_record(tmp_path) -> None:

@@ -8,16 +8,19 @@ group. A child that dies or overruns is a verdict ("could not be read safely"), 
 
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 MAX_OUTPUT = 64 * 1024 * 1024
+MAX_ERROR_LINE = 200
+MODULE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_]\w*(?:Error|Exception|Warning)\b)")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class ChildVerdict:
     failure: str | None = None  # "timed_out", "killed_by_SIGABRT", "exit_status_1", "bad_output"
     seconds: float = 0.0
     stderr_tail: str = field(default="", repr=False)
+    # The child's last error line when it failed ("PdfiumError: Failed to load document (PDFium: Data
+    # format error)."), without the file's path: safe to show a clerk and to log.
+    last_error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -50,6 +56,7 @@ class SandboxedChild:
 
     def __init__(self, script: Path, args: list[str], limits: Limits) -> None:
         self._limits = limits
+        self._args = args
         self._started = time.monotonic()
         self._child = subprocess.Popen(  # noqa: S603 - our own script, our interpreter, a path argument
             [sys.executable, "-I", str(script), *args],
@@ -72,7 +79,10 @@ class SandboxedChild:
             _kill_group(self._child)
             self._child.communicate()
             return ChildVerdict(None, "timed_out", time.monotonic() - self._started)
-        return _verdict(self._child.returncode, stdout, stderr, time.monotonic() - self._started)
+        verdict = _verdict(self._child.returncode, stdout, stderr, time.monotonic() - self._started)
+        if verdict.ok:
+            return verdict
+        return replace(verdict, last_error=last_error_line(verdict.stderr_tail, self._args))
 
 
 def _apply_limits(limits: Limits) -> None:
@@ -104,3 +114,20 @@ def _verdict(returncode: int, stdout: bytes, stderr: bytes, seconds: float) -> C
     if not isinstance(answer, dict):
         return ChildVerdict(None, "bad_output", seconds, tail)
     return ChildVerdict(answer, None, seconds, tail)
+
+
+def last_error_line(stderr: str, args: list[str]) -> str:
+    """The last line a failed child wrote to stderr (a traceback ends with the exception), without its
+    arguments (the file's path) or a module path before the exception's name, cut to 200 characters.
+
+    The probes never print the document's text, so what is left names the library's complaint only.
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1]
+    for arg in sorted(args, key=len, reverse=True):
+        if len(arg) > 2:
+            line = line.replace(arg, "…")
+    line = MODULE_PREFIX.sub("", line)
+    return line if len(line) <= MAX_ERROR_LINE else line[: MAX_ERROR_LINE - 1] + "…"

@@ -4,6 +4,7 @@ Idempotent: an attachment already screened is not read again, and a submission t
 alone, so a job that runs twice does no harm. A failed check informs the clerk; it decides nothing.
 """
 
+import logging
 import time
 from datetime import datetime, timedelta
 
@@ -33,9 +34,12 @@ from backoffice.screening.checks import (
 )
 from backoffice.screening.pdf_reading import ReadingSettings, read_document
 from backoffice.screening.sandbox import Limits
+from backoffice.screening.scan_reading import OcrSettings
 from backoffice.workflows import submissions
 from backoffice.workflows.audit import SYSTEM, record_event
 from backoffice.workflows.state_machine import ChangedMeanwhile
+
+log = logging.getLogger(__name__)
 
 
 def screen_submission(submission_id: int) -> SubmissionStatus | None:
@@ -80,6 +84,13 @@ def screen_attachment(attachment: Attachment, context: CheckContext) -> list[Che
     started = time.monotonic()
     with document_store().local_copy(attachment.sha256) as path:  # the readers are children that need a path
         document = read_document(path, attachment.filename, attachment.size, reading_settings())
+    if document.reading.get("reader_error"):
+        log.warning(
+            "Screening: a PDF reader stopped on attachment %s (%s): %s",
+            attachment.id,
+            document.structure.get("problem") or document.pages_error,
+            document.reading["reader_error"],
+        )
     results = run_document_checks(document, context)
     db.session.execute(delete(CheckResultRecord).where(CheckResultRecord.attachment_id == attachment.id))
     for result in results:
@@ -94,13 +105,19 @@ def screen_attachment(attachment: Attachment, context: CheckContext) -> list[Che
 
 def reading_settings() -> ReadingSettings:
     config = current_app.config
+    memory_bytes = config["SCREENING_MEMORY_MB"] * 1024 * 1024
     return ReadingSettings(
         max_pages=config["SCREENING_MAX_PAGES"],
         processes=config["SCREENING_PROCESSES"],
         limits=Limits(
-            memory_bytes=config["SCREENING_MEMORY_MB"] * 1024 * 1024,
+            memory_bytes=memory_bytes,
             cpu_seconds=config["SCREENING_CPU_SECONDS"],
             wall_seconds=config["SCREENING_WALL_SECONDS"],
+        ),
+        ocr=OcrSettings(
+            seconds=config["SCREENING_OCR_SECONDS"],
+            processes=config["SCREENING_PROCESSES"],
+            memory_bytes=memory_bytes,
         ),
     )
 

@@ -1,8 +1,8 @@
 """Receiving a submission's upload: streamed to storage, with the limits enforced while the bytes arrive.
 
 The multipart body is read in small chunks and each file goes straight to a temporary file of the document
-store, so memory stays flat whatever the size. The 6th file, the 50 MB + 1st byte of a file, or a file that
-does not start with `%PDF-` ends the request at once. Nothing becomes durable until `Upload.keep()`; a
+store, so memory stays flat whatever the size. The 6th file, the 50 MB + 1st byte of a file, or a file with no
+`%PDF-` in its first kilobyte ends the request at once. Nothing becomes durable until `Upload.keep()`; a
 refused upload leaves nothing behind.
 """
 
@@ -27,6 +27,9 @@ MAX_UNPARSED_BYTES = 4 * CHUNK
 FIELDS_AND_HEADERS_ALLOWANCE = 2 * 1024 * 1024
 PDF_SIGNATURE = b"%PDF-"
 EOF_MARKER = b"%%EOF"
+ZIP_END = b"PK\x05\x06"  # a ZIP archive's end of central directory (Word, OpenDocument)
+HEADER_WINDOW = 1024
+HEAD = HEADER_WINDOW + len(PDF_SIGNATURE)
 TAIL = 1024
 
 
@@ -69,7 +72,7 @@ def receive_upload(
     try:
         _read(stream, boundary, store, before_first_file, upload)
         for attachment in upload.attachments:  # an empty file part has no data to check on the way
-            _refuse_unless_complete_pdf(attachment)
+            _refuse_unless_pdf(attachment)
     except BaseException:
         upload.discard()
         raise
@@ -149,20 +152,35 @@ def _start_file(event: File, store: DocumentStore, before_first_file, upload: Up
 def _write_file_data(attachment: IncomingAttachment, data: bytes, finished: bool) -> None:
     if attachment.document.size + len(data) > MAX_ATTACHMENT_BYTES:
         raise Refusal("attachment_too_large", filename=attachment.filename)
-    if len(attachment.head) < len(PDF_SIGNATURE):
-        attachment.head += data[: len(PDF_SIGNATURE) - len(attachment.head)]
-        if not PDF_SIGNATURE.startswith(attachment.head[: len(PDF_SIGNATURE)]):
+    if len(attachment.head) < HEAD:
+        attachment.head += data[: HEAD - len(attachment.head)]
+        if len(attachment.head) == HEAD and PDF_SIGNATURE not in attachment.head:
             raise Refusal("not_pdf", filename=attachment.filename)
     attachment.document.write(data)
     attachment.tail = (attachment.tail + data)[-TAIL:]
     if finished:
-        _refuse_unless_complete_pdf(attachment)
+        _refuse_unless_pdf(attachment)
 
 
-def _refuse_unless_complete_pdf(attachment: IncomingAttachment) -> None:
-    """`%PDF-` at byte 0 exactly (readers accept junk before it) and `%%EOF` in the last 1 KB (not truncated)."""
-    if attachment.head != PDF_SIGNATURE or EOF_MARKER not in attachment.tail:
-        raise Refusal("not_pdf", filename=attachment.filename)
+def _refuse_unless_pdf(attachment: IncomingAttachment) -> None:
+    code = pdf_framing_refusal(attachment.head, attachment.tail)
+    if code is not None:
+        raise Refusal(code, filename=attachment.filename)
+
+
+def pdf_framing_refusal(head: bytes, tail: bytes) -> str | None:
+    """Why a file's first 1,029 and last 1,024 bytes show it is not a PDF, or None when they could be one.
+
+    As Acrobat does: `%PDF-` anywhere in the first 1,024 bytes (printer drivers and Ghostscript may write
+    a banner before it), and a missing or early `%%EOF` tolerated; whether the file really reads is the
+    screening's question. A ZIP archive (a Word or OpenDocument file) that stores a PDF as its first member
+    has `%PDF-` near its start too, but ends with the archive's directory, after any `%%EOF`.
+    """
+    if PDF_SIGNATURE not in head[:HEAD]:
+        return "not_pdf"
+    if tail.rfind(ZIP_END) > tail.rfind(EOF_MARKER):
+        return "not_pdf"
+    return None
 
 
 def clean_filename(name: str | None) -> str:

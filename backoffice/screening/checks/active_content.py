@@ -18,9 +18,10 @@ KINDS = {
 
 
 def check_active_content(document: DocumentFacts, context: CheckContext) -> CheckResult | None:
-    if not document.structure.get("readable"):
-        return None
+    """Active content found is reported even in a file that does not read: damage must not hide a script."""
     found = {kind: count for kind, count in document.structure.get("active_content", {}).items() if count}
+    if not found and not document.structure.get("readable"):
+        return None
     links = document.structure.get("links", 0)
     if found:
         english = ", ".join(KINDS.get(kind, (kind, kind))[0] for kind in sorted(found))

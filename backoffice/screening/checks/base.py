@@ -37,6 +37,12 @@ class PageFacts:
     footer: str  # text in the bottom ~8 % of the page
     chars: int  # characters in the text layer; 0 means no text layer (a scan)
     lead: str = ""  # the first few hundred characters of the page's text
+    ocr: bool = False  # a scan whose header, footer and lead were read by OCR
+
+    @property
+    def has_text(self) -> bool:
+        """Whether the checks that read text can judge this page: a text layer, or a scan read by OCR."""
+        return self.chars > 0 or self.ocr
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,17 @@ class DocumentFacts:
 
     @property
     def pages_without_text(self) -> list[int]:
+        """Pages with no text layer (scans), whether OCR read them or not."""
         return [page.number for page in self.pages or [] if page.chars == 0]
+
+    @property
+    def pages_read_by_ocr(self) -> list[int]:
+        return [page.number for page in self.pages or [] if page.ocr]
+
+    @property
+    def pages_not_verifiable(self) -> list[int]:
+        """Pages the checks that read text could not judge: scans that OCR did not read."""
+        return [page.number for page in self.pages or [] if not page.has_text]
 
 
 @dataclass(frozen=True)

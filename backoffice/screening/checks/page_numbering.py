@@ -60,6 +60,7 @@ class Numbering:
     document_starts: list[int] = field(default_factory=list)  # where a document after the first starts at 1
     not_verifiable: list[int] = field(default_factory=list)
     roman: list[int] = field(default_factory=list)
+    read: dict[int, int] = field(default_factory=dict)  # the number read on each page where one was
 
 
 def read_candidates(page: PageFacts) -> Candidates:
@@ -71,7 +72,21 @@ def read_candidates(page: PageFacts) -> Candidates:
         strong |= line_strong
         weak |= line_weak
         roman = roman or line_roman
+    if page.ocr:
+        weak |= _slash_read_as_one(strong | weak)
     return Candidates(frozenset(strong | weak), frozenset(strong), roman)
+
+
+def _slash_read_as_one(numbers: set[int]) -> set[int]:
+    """What OCR may have read from "1/4" as "114" (a slanted slash looks like a 1): each possible first
+    number, as a weak candidate that only the sequence of the following pages can confirm."""
+    possible = set()
+    for number in numbers:
+        digits = str(number)
+        for position in range(1, len(digits) - 1):
+            if digits[position] == "1" and 0 < int(digits[:position]) <= int(digits[position + 1 :]):
+                possible.add(int(digits[:position]))
+    return possible
 
 
 @functools.lru_cache(maxsize=4096)  # running headers repeat on page after page
@@ -104,9 +119,9 @@ class _SequenceReader:
     """Walks the text pages once, keeping the current document's offset (printed number − position)."""
 
     def __init__(self, pages: list[PageFacts]) -> None:
-        self.pages = [page for page in pages if page.chars > 0]
+        self.pages = [page for page in pages if page.has_text]
         self.candidates = [read_candidates(page) for page in self.pages]
-        self.numbering = Numbering(not_verifiable=[page.number for page in pages if page.chars == 0])
+        self.numbering = Numbering(not_verifiable=[page.number for page in pages if not page.has_text])
         self.offset: int | None = None
         self.taken: int | None = None  # the number read on the previous text page
         self.last_numbered = 0  # position of the last page where a number was read
@@ -117,6 +132,7 @@ class _SequenceReader:
             self.taken = self._read_page(index)
             if self.taken is not None:
                 self.last_numbered = page.number
+                self.numbering.read[page.number] = self.taken
         return self.numbering
 
     def _read_page(self, index: int) -> int | None:
@@ -264,10 +280,11 @@ def _failure_messages(numbering: Numbering) -> tuple[str, str]:
 def _not_verifiable_messages(numbering: Numbering, page_count: int) -> tuple[str, str]:
     if len(numbering.not_verifiable) == page_count:
         return (
-            "None of the pages could be verified: they have no text layer (probably scanned images). "
-            "Check that they carry page numbers.",
+            "None of the pages could be verified: they have no text layer (probably scanned images) and were "
+            "not read by OCR. Check that they carry page numbers.",
             "Aucune page n'a pu être vérifiée : les pages n'ont pas de couche texte (probablement des images "
-            "numérisées). Vérifiez qu'elles portent un numéro.",
+            "numérisées) et n'ont pas été lues par reconnaissance de caractères. Vérifiez qu'elles portent un "
+            "numéro.",
         )
     return (
         f"The pages that could be read are numbered in sequence. {_not_verifiable_en(numbering.not_verifiable)} "
@@ -278,13 +295,16 @@ def _not_verifiable_messages(numbering: Numbering, page_count: int) -> tuple[str
 
 
 def _not_verifiable_en(pages: list[int]) -> str:
-    return f"Pages that could not be verified because they have no text layer (probably scanned images): {listed_pages(pages)}."
+    return (
+        "Pages that could not be verified because they have no text layer (probably scanned images) and "
+        f"were not read by OCR: {listed_pages(pages)}."
+    )
 
 
 def _not_verifiable_fr(pages: list[int]) -> str:
     return (
         "Pages qui n'ont pas pu être vérifiées parce qu'elles n'ont pas de couche texte (probablement des "
-        f"images numérisées) : {listed_pages(pages)}."
+        f"images numérisées) et n'ont pas été lues par reconnaissance de caractères : {listed_pages(pages)}."
     )
 
 

@@ -13,12 +13,14 @@ once (a /Kids array may point back at its parent), a depth and a node budget, at
 Only ever run on a file that structure.py cleared.
 """
 
-import json
-import resource
 import sys
+from pathlib import Path
 
 import pdfplumber
 from pdfplumber.utils.pdfinternals import resolve, resolve_and_decode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # python -I leaves the probes' folder off the path
+from probe_output import print_answer  # noqa: E402
 
 MAX_FIELDS = 100
 MAX_VALUE_CHARACTERS = 2_000
@@ -98,15 +100,5 @@ def _scalar(value) -> str:
     return ""
 
 
-def _with_peak_memory(answer: dict) -> dict:
-    """This process's own peak (VmHWM starts afresh at exec; ru_maxrss would carry the parent's)."""
-    try:
-        with open("/proc/self/status") as status:
-            answer["peak_kb"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        answer["peak_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return answer
-
-
 if __name__ == "__main__":
-    print(json.dumps(_with_peak_memory(main(sys.argv[1]))))
+    print_answer(main(sys.argv[1]))

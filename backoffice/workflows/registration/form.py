@@ -2,7 +2,8 @@
 they return, checking its values and comparing them with what the back office knows.
 
 The returned form is untrusted: it is read only in sandboxed children, first the structural pre-check
-(`pdf_probes/structure.py`), then, for a file it cleared, the form fields with pdfplumber
+(`pdf_probes/structure.py`, with PDFium's word on a file qpdf repaired), then, for a file it cleared, the
+form fields with pdfplumber
 (`pdf_probes/form_fields.py`), in the order design/PDF-SCREENING.md derives.
 
 Texts here are plain English and French pairs, not gettext messages: a form, or a "form incomplete"
@@ -22,8 +23,8 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from backoffice.models import Counsel, CounselKind
-from backoffice.screening.pdf_reading import PROBES
-from backoffice.screening.sandbox import ChildVerdict, Limits, run_sandboxed
+from backoffice.screening.pdf_reading import PROBES, ReadingSettings, read_structure
+from backoffice.screening.sandbox import Limits, run_sandboxed
 from backoffice.workflows.cases import file_number_problem, normalise_file_number
 
 TITLE = "My Case registration form / Formulaire d'inscription à Mon dossier"
@@ -370,9 +371,9 @@ def _with_values(pdf: bytes, values: dict[str, str]) -> bytes:
 def read_registration_form(path: Path, limits: Limits | None = None) -> FormReading:
     """The fields of a returned form, read in sandboxed children: the structure first, then the fields."""
     limits = limits or Limits()
-    structure = run_sandboxed(PROBES / "structure.py", [str(path), str(MAX_FORM_PAGES)], limits)
-    if not structure.ok or not structure.answer.get("readable"):
-        return _unreadable(_structure_problem(structure))
+    structure, _ = read_structure(path, ReadingSettings(max_pages=MAX_FORM_PAGES, limits=limits))
+    if not structure.get("readable"):
+        return _unreadable(STRUCTURE_PROBLEMS.get(structure.get("problem") or "", "unsafe"))
     verdict = run_sandboxed(PROBES / "form_fields.py", [str(path)], limits)
     found = verdict.answer.get("fields") if verdict.ok else None
     if not isinstance(found, dict):
@@ -413,13 +414,9 @@ STRUCTURE_PROBLEMS = {
     "damaged": "damaged",
     "unreadable": "damaged",
     "page_tree_loop": "damaged",
+    "page_count_differs": "damaged",
     "too_many_pages": "too_many_pages",
 }
-
-
-def _structure_problem(verdict: ChildVerdict) -> str:
-    problem = verdict.answer.get("problem") if verdict.ok else None
-    return STRUCTURE_PROBLEMS.get(problem or "", "unsafe")
 
 
 def _unreadable(problem: str) -> FormReading:

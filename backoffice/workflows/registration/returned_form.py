@@ -7,6 +7,7 @@ from backoffice.integrations.storage import document_store
 from backoffice.models import Counsel, Language, Registration, StaffUser
 from backoffice.models.types import utcnow
 from backoffice.workflows.audit import record_event
+from backoffice.workflows.intake import HEAD, TAIL, pdf_framing_refusal
 from backoffice.workflows.refusals import Refused
 from backoffice.workflows.registration.form import (
     FIELD_NAMES,
@@ -30,11 +31,11 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
     store = document_store()
     incoming = store.receive()
     try:
-        head = _copy_limited(stream, incoming)
+        head, tail = _copy_limited(stream, incoming)
     except BaseException:
         incoming.discard()
         raise
-    if not head.startswith(b"%PDF-"):
+    if pdf_framing_refusal(head, tail) is not None:
         incoming.discard()
         raise Refused(_l("The returned form must be a PDF file."))
     try:  # read in the sandbox from the file just received: the very bytes kept, without a download back
@@ -50,14 +51,16 @@ def store_returned_form(registration: Registration, stream, clerk: StaffUser):
     return reading
 
 
-def _copy_limited(stream, incoming) -> bytes:
-    head = b""
+def _copy_limited(stream, incoming) -> tuple[bytes, bytes]:
+    """Copy the upload and return its first and last bytes, for the same test of a PDF as submissions."""
+    head = tail = b""
     while chunk := stream.read(256 * 1024):
         if incoming.size + len(chunk) > MAX_FORM_BYTES:
             raise Refused(_l("The returned form is larger than 10 MB."))
-        head = (head + chunk)[:5] if len(head) < 5 else head
+        head = (head + chunk)[:HEAD] if len(head) < HEAD else head
+        tail = (tail + chunk)[-TAIL:]
         incoming.write(chunk)
-    return head
+    return head, tail
 
 
 def record_form(registration: Registration, values: dict[str, str], clerk: StaffUser) -> list:

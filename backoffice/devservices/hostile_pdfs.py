@@ -1,4 +1,4 @@
-"""Broken and hostile PDFs, made by the tests for the screening checks (see design/PDF-SCREENING.md).
+"""Broken and hostile PDFs, for the screening's tests and its false-alarm benchmark (see design/PDF-SCREENING.md).
 
 One function per sample, `name(path) -> path`: it writes the file at `path` and returns it. Each takes
 well under 5 s and little memory to write (the decompression bombs are assembled from one compressed
@@ -28,8 +28,8 @@ from backoffice.devservices import sample_pdfs
 MIB = 1 << 20
 GIB = 1 << 30
 BOMB_INFLATED_SIZE = 4 * GIB + 256 * MIB  # past 4 GiB, and not a multiple of 2**32 (no 32-bit wrap to 0)
-OWNER_PASSWORD = "owner-secret"
-USER_PASSWORD = "user-secret"
+OWNER_PASSWORD = "owner-secret"  # noqa: S105 - a sample's password, known to the tests
+USER_PASSWORD = "user-secret"  # noqa: S105 - a sample's password, known to the tests
 
 _FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 _MEDIA_BOX = b"/MediaBox [0 0 612 792]"
@@ -132,15 +132,20 @@ def header_then_garbage(path: Path) -> Path:
     return path
 
 
-def wav_renamed(path: Path) -> Path:
-    """A small RIFF/WAVE file (a quarter second of 8 kHz silence), whatever the name says."""
+def wav() -> bytes:
+    """A small RIFF/WAVE file: a quarter second of 8 kHz silence."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as sound:
         sound.setnchannels(1)
         sound.setsampwidth(2)
         sound.setframerate(8000)
         sound.writeframes(b"\x00\x00" * 2000)
-    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def wav_renamed(path: Path) -> Path:
+    """A WAVE file, whatever the name says."""
+    path.write_bytes(wav())
     return path
 
 
