@@ -142,19 +142,16 @@ class Staff(HttpUser):
 
     @task(4)
     def open_a_submission(self) -> None:
-        if self.seen:
-            self.client.get(
-                f"/admin/submission/details/?id={random.choice(self.seen)}",
-                name="GET /admin/submission/details/",
-            )
+        self._get_a_seen_submission("/admin/submission/details/")
 
     @task(2)
     def read_its_pdf(self) -> None:
+        self._get_a_seen_submission("/admin/submission/attachment/view/", "&position=1")
+
+    def _get_a_seen_submission(self, path: str, more_query: str = "") -> None:
+        """GET `path` for one of the submissions the queue showed, counted under the path in the statistics."""
         if self.seen:
-            self.client.get(
-                f"/admin/submission/attachment/view/?id={random.choice(self.seen)}&position=1",
-                name="GET /admin/submission/attachment/view/",
-            )
+            self.client.get(f"{path}?id={random.choice(self.seen)}{more_query}", name=f"GET {path}")
 
     @task(1)
     def watch_the_office(self) -> None:

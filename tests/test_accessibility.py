@@ -47,7 +47,10 @@ def screens_of(page, app, ids: dict[str, int]) -> dict[str, str]:
 
 
 def violations_on(page) -> list[dict]:
-    """What axe finds on the page (axe is put in every page of the context by `watched_by_axe`)."""
+    """What axe finds on the page (axe is put in every page of the context by `watched_by_axe`), once its
+    scripts have run and its transitions ended: a button its script enables fades from the disabled look."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => document.getAnimations().length === 0")
     return page.evaluate(
         "axe.run(document, {resultTypes: ['violations']}).then(results => results.violations)"
     )
@@ -130,6 +133,7 @@ def test_the_navigation_folds_into_its_toggler_on_a_narrow_screen(app, live_serv
         page.get_by_test_id("menu-toggle").click()
         page.get_by_test_id("language-switch").first.click()
         expect(page.locator("html")).to_have_attribute("lang", "fr")  # the French page, not the one it left
+        page.wait_for_load_state("load")  # the toggler answers only once the page's scripts have run
     expect(menu).to_be_hidden()
     page.get_by_test_id("menu-toggle").click()
     expect(menu).to_be_visible()
@@ -148,6 +152,7 @@ def test_the_expanded_navigation_keeps_its_menu_on_one_line_in_french(app, live_
     sign_in(page, live_server, create_staff("admin", "western").email)  # the longest menu
     page.get_by_test_id("language-switch").first.click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.wait_for_load_state("load")  # measured once every stylesheet applies
     expect(page.get_by_test_id("menu-toggle")).to_be_hidden()
     tops = page.eval_on_selector_all(
         "[data-testid=main-menu] > li", "items => items.map(item => item.getBoundingClientRect().top)"

@@ -25,6 +25,11 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
+def row(**changes: str) -> dict[str, str]:
+    """A row of the case export: the good row but for the columns a test is about."""
+    return {**GOOD_ROW, **changes}
+
+
 def import_cases(app, path: Path):
     """The import command, run in this process (one test runs the real command line)."""
     return run_command(app, "import-cases", str(path))
@@ -33,13 +38,7 @@ def import_cases(app, path: Path):
 def test_import_creates_cases_counsel_and_counsel_of_record(app, tmp_path, run_worker):
     rows = [
         GOOD_ROW,
-        {
-            **GOOD_ROW,
-            "file_number": "TC5-12345",
-            "division": "SAR",
-            "office": "central",
-            "appeal_filed_on": "2026-10-01",
-        },
+        row(file_number="TC5-12345", division="SAR", office="central", appeal_filed_on="2026-10-01"),
         {"file_number": "0003-B5-01234", "division": "ID", "office": "central"},
     ]
     result = run_flask_command(app, "import-cases", str(write_csv(tmp_path / "cases.csv", rows)))  # a process
@@ -66,13 +65,9 @@ def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, ru
     rows = [
         GOOD_ROW,
         # A valid case with an invalid counsel: neither the case nor the counsel may be imported.
-        {
-            **GOOD_ROW,
-            "file_number": "VB5-09999",
-            "counsel_id": "C-78",
-            "counsel_email": "not-an-email",
-            "counsel_kind": "barrister",
-        },
+        row(
+            file_number="VB5-09999", counsel_id="C-78", counsel_email="not-an-email", counsel_kind="barrister"
+        ),
         {"file_number": "12345", "division": "XYZ", "office": "mars", "next_hearing_on": "15/01/2027"},
         {"file_number": "VB5-11111", "division": "RPD", "office": "western", "appeal_filed_on": "2026-01-01"},
     ]
@@ -96,7 +91,7 @@ def test_bad_rows_are_reported_and_nothing_of_them_is_imported(app, tmp_path, ru
 def test_reimport_updates_records_and_ends_counsel_of_record_and_audits_the_change(app, tmp_path, run_worker):
     import_cases(app, write_csv(tmp_path / "first.csv", [GOOD_ROW]))
     run_worker()
-    changed = {**GOOD_ROW, "case_status": "closed", "next_hearing_on": "", "of_record": "no"}
+    changed = row(case_status="closed", next_hearing_on="", of_record="no")
     import_cases(app, write_csv(tmp_path / "second.csv", [changed]))
     run_worker()
 

@@ -593,14 +593,6 @@ def test_two_forms_in_one_pdf_are_a_warning_naming_both() -> None:
     json.dumps(result.details)
 
 
-def test_scanned_or_blank_pages_announce_no_subject() -> None:
-    leads = ["", "Notice of change of address\nFile TB5-12345", "   \n  ", "New address: 123 Main Street"]
-
-    result = check_one_subject(document(pages_with_leads(leads)), context("application"))
-
-    assert result.outcome == Outcome.PASS
-
-
 def test_the_same_title_repeated_on_many_pages_counts_once() -> None:
     result = check_one_subject(
         document(pages_with_leads(["BASIS OF CLAIM FORM\nTB5-12345"] * 12)), context("division_form")
@@ -614,76 +606,84 @@ def test_the_same_title_repeated_on_many_pages_counts_once() -> None:
             "pages": list(range(1, 13)),
         }
     ]
+    assert result.message_en == "This PDF holds one subject: Basis of Claim Form."
     assert result.message_fr == "Ce PDF porte sur un seul sujet : Formulaire Fondement de la demande d'asile."
 
 
-def test_a_bilingual_form_counts_its_english_and_french_titles_once() -> None:
-    leads = [
-        "Notice of change of address",
-        "AVIS DE CHANGEMENT D’ADRESSE",
-        "Demande d'interprète\nRequest for an interpreter",
-    ]
+SUBJECTS_FOUND = [
+    pytest.param(
+        ["", "Notice of change of address\nFile TB5-12345", "   \n  ", "New address: 123 Main Street"],
+        [("Notice of change of address", "Avis de changement d'adresse", [2])],
+        id="scanned or blank pages announce no subject",
+    ),
+    pytest.param(
+        [
+            "Notice of change of address",
+            "AVIS DE CHANGEMENT D’ADRESSE",
+            "Demande d'interprète\nRequest for an interpreter",
+        ],
+        [
+            ("Notice of change of address", "Avis de changement d'adresse", [1, 2]),
+            ("Request for an interpreter", "Demande d'interprète", [3]),
+        ],
+        id="a bilingual form counts its English and French titles once",
+    ),
+    pytest.param(
+        [
+            "Application for a public hearing (Rule 57)",
+            "Argument",
+            "Application for a public hearing",
+            "Demande de suspension de la mesure",
+        ],
+        [
+            (
+                "Application for a public hearing (Rule 57)",
+                "Application for a public hearing (Rule 57)",
+                [1, 3],
+            ),
+            ("Demande de suspension de la mesure", "Demande de suspension de la mesure", [4]),
+        ],
+        id="short title lines outside the catalogue are subjects too, in their own words",
+    ),
+    pytest.param(
+        [
+            "Notice of change of counsel",
+            "Request for an adjournment was made by my former counsel because she could not attend.",
+            "Demande de remise présentée par l'ancien conseil du demandeur.",
+        ],
+        [("Notice of change of counsel", "Avis de changement de conseil", [1])],
+        id="a sentence at the top of a page is not a title",
+    ),
+    pytest.param(
+        ["Application to change the date or time of a\nproceeding", "Notice of change of counsel"],
+        [
+            (
+                "Application to change the date or time of a proceeding",
+                "Demande de changement de la date ou de l'heure d'une procédure",
+                [1],
+            ),
+            ("Notice of change of counsel", "Avis de changement de conseil", [2]),
+        ],
+        id="a long title wrapped on two lines is one subject",
+    ),
+    pytest.param(
+        ["Application to reopen", "Notice of decision\nThe claim is declared abandoned.", "Notice to appear"],
+        [("Application to reopen", "Demande de réouverture", [1])],
+        id="a board notice attached as evidence is not a second subject",
+    ),
+]
 
-    result = check_one_subject(document(pages_with_leads(leads)), context("division_form"))
 
-    assert result.outcome == Outcome.WARNING
-    assert [subject["en"] for subject in result.details["subjects"]] == [
-        "Notice of change of address",
-        "Request for an interpreter",
-    ]
-    assert "Avis de changement d'adresse (pages 1-2)" in result.message_fr
-
-
-def test_short_title_lines_outside_the_catalogue_are_subjects_too() -> None:
-    leads = [
-        "Application for a public hearing (Rule 57)",
-        "Argument",
-        "Application for a public hearing",
-        "Demande de suspension de la mesure",
-    ]
-
+@pytest.mark.parametrize(("leads", "subjects"), SUBJECTS_FOUND)
+def test_the_subjects_announced_at_the_top_of_pages_are_found_with_their_pages(
+    leads: list[str], subjects: list[tuple[str, str, list[int]]]
+) -> None:
+    """Several subjects are a warning; one, or none, passes."""
     result = check_one_subject(document(pages_with_leads(leads)), context("application"))
 
-    assert result.outcome == Outcome.WARNING
-    assert len(result.details["subjects"]) == 2
-    assert "Application for a public hearing (Rule 57) (pages 1, 3)" in result.message_en
-    assert "Demande de suspension de la mesure (page 4)" in result.message_fr
-
-
-def test_a_sentence_at_the_top_of_a_page_is_not_a_title() -> None:
-    leads = [
-        "Notice of change of counsel",
-        "Request for an adjournment was made by my former counsel because she could not attend.",
-        "Demande de remise présentée par l'ancien conseil du demandeur.",
-    ]
-
-    result = check_one_subject(document(pages_with_leads(leads)), context("application"))
-
-    assert result.outcome == Outcome.PASS
-    assert result.message_en == "This PDF holds one subject: Notice of change of counsel."
-
-
-def test_a_long_title_wrapped_on_two_lines_is_one_subject() -> None:
-    leads = ["Application to change the date or time of a\nproceeding", "Notice of change of counsel"]
-
-    result = check_one_subject(document(pages_with_leads(leads)), context("application"))
-
-    assert [subject["en"] for subject in result.details["subjects"]] == [
-        "Application to change the date or time of a proceeding",
-        "Notice of change of counsel",
-    ]
-
-
-def test_a_board_notice_attached_as_evidence_is_not_a_second_subject() -> None:
-    leads = [
-        "Application to reopen",
-        "Notice of decision\nThe claim is declared abandoned.",
-        "Notice to appear",
-    ]
-
-    result = check_one_subject(document(pages_with_leads(leads)), context("application"))
-
-    assert result.outcome == Outcome.PASS
+    found = [(subject["en"], subject["fr"], subject["pages"]) for subject in result.details["subjects"]]
+    assert found == subjects
+    assert result.outcome == (Outcome.WARNING if len(subjects) > 1 else Outcome.PASS)
 
 
 def test_nothing_that_looks_like_a_title_passes() -> None:

@@ -772,6 +772,7 @@ def test_a_clerk_adds_a_passkey_in_chromium_then_signs_in_and_confirms_with_it(a
 
     # The password, then the passkey as its second factor.
     page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/sign-in$"))
     page.get_by_label("Email").fill(clerk.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()

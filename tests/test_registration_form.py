@@ -398,9 +398,25 @@ def test_unpaid_counsel_need_no_membership_number() -> None:
     assert [item.field for item in check_registration_values(values, kind="lawyer")] == ["membership_number"]
 
 
-@pytest.mark.parametrize("number", ["123456-7", "LSO-P12345", "R512345", "ABC", "A" * 20])
-def test_membership_number_of_a_plausible_format_passes(number) -> None:
-    assert problems_with(membership_number=number) == {}
+PLAUSIBLE_VALUES = {
+    "membership_number": ["123456-7", "LSO-P12345", "R512345", "ABC", "A" * 20],
+    "email": ["jane.doe@law.example", " Jane.Doe+irb@Cabinet-Avocats.ca "],
+    "preferred_language": ["en", "fr", "FR", " English ", "français"],
+    "file_numbers": [
+        "TB5-12345",
+        "tb5-12345",
+        "TB5-12345, MB5-04801",
+        "TB5-12345\n\n0003-B5-01234\n",
+        "TB5-12345; VB5-02246",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [(field, value) for field, values in PLAUSIBLE_VALUES.items() for value in values]
+)
+def test_a_plausible_value_of_a_field_passes(field: str, value: str) -> None:
+    assert problems_with(**{field: value}) == {}
 
 
 @pytest.mark.parametrize("number", ["12", "A" * 21, "123 456", "LSO#123", "---"])
@@ -414,11 +430,6 @@ def test_unpaid_counsel_who_give_a_membership_number_still_give_a_plausible_one(
     items = check_registration_values({**COMPLETE, "membership_number": "#"}, kind="unpaid")
 
     assert [item.field for item in items] == ["membership_number"]
-
-
-@pytest.mark.parametrize("email", ["jane.doe@law.example", " Jane.Doe+irb@Cabinet-Avocats.ca "])
-def test_valid_email_passes(email) -> None:
-    assert problems_with(email=email) == {}
 
 
 @pytest.mark.parametrize("email", ["jane.doe", "jane@", "jane doe@law.example", "jane@@law.example"])
@@ -476,11 +487,6 @@ def test_number_that_is_not_a_canadian_or_us_mobile_is_listed(mobile) -> None:
     assert french.startswith("Cellulaire (codes d'accès par texto) : n'est pas un numéro de cellulaire")
 
 
-@pytest.mark.parametrize("language", ["en", "fr", "FR", " English ", "français"])
-def test_english_or_french_passes_as_preferred_language(language) -> None:
-    assert problems_with(preferred_language=language) == {}
-
-
 @pytest.mark.parametrize("language", ["", "es", "bilingual"])
 def test_language_other_than_english_or_french_is_listed(language) -> None:
     assert problems_with(preferred_language=language) == {
@@ -489,20 +495,6 @@ def test_language_other_than_english_or_french_is_listed(language) -> None:
             "Langue officielle de préférence : choisissez le français ou l'anglais",
         )
     }
-
-
-@pytest.mark.parametrize(
-    "file_numbers",
-    [
-        "TB5-12345",
-        "tb5-12345",
-        "TB5-12345, MB5-04801",
-        "TB5-12345\n\n0003-B5-01234\n",
-        "TB5-12345; VB5-02246",
-    ],
-)
-def test_valid_irb_file_numbers_pass(file_numbers) -> None:
-    assert problems_with(file_numbers=file_numbers) == {}
 
 
 def test_no_file_number_is_listed() -> None:
@@ -526,10 +518,13 @@ def test_file_numbers_are_split_on_lines_and_commas_normalised_and_given_once() 
 # --------------------------------------------------------------------------------------------- comparing
 
 
+def differences_with(counsel: Counsel, **changes: str) -> list[Difference]:
+    """What a form holding the complete values, but for `changes`, says differently from the record."""
+    return compare_with_counsel({**COMPLETE, **changes}, counsel)
+
+
 def test_form_that_says_what_the_record_says_has_no_differences() -> None:
-    counsel = counsel_on_record()
-    same = {
-        **COMPLETE,
+    written_otherwise = {
         "full_name": "  marie-hélène   CÔTÉ ",
         "email": "MH.Cote@Avocats.example",
         "mobile": "(514) 555-0199",
@@ -537,20 +532,18 @@ def test_form_that_says_what_the_record_says_has_no_differences() -> None:
         "preferred_language": "French",
     }
 
-    assert compare_with_counsel(same, counsel) == []
+    assert differences_with(counsel_on_record(), **written_otherwise) == []
 
 
 def test_comparison_lists_exactly_the_changed_fields() -> None:
-    counsel = counsel_on_record()
-    changed = {
-        **COMPLETE,
-        "email": "marie-helene@nouveau-cabinet.example",
-        "mobile": "438.555.0123",
-        "preferred_language": "en",
-    }
+    new_email = "marie-helene@nouveau-cabinet.example"
 
-    assert compare_with_counsel(changed, counsel) == [
-        Difference("email", "Email address", "Adresse courriel", COMPLETE["email"], changed["email"]),
+    differences = differences_with(
+        counsel_on_record(), email=new_email, mobile="438.555.0123", preferred_language="en"
+    )
+
+    assert differences == [
+        Difference("email", "Email address", "Adresse courriel", COMPLETE["email"], new_email),
         Difference(
             "mobile",
             "Mobile number (for SMS access codes)",
@@ -565,9 +558,7 @@ def test_comparison_lists_exactly_the_changed_fields() -> None:
 
 
 def test_what_the_record_lacks_and_the_form_gives_is_a_difference() -> None:
-    counsel = counsel_on_record(mobile=None, postal_address=None)
-
-    differences = compare_with_counsel(COMPLETE, counsel)
+    differences = differences_with(counsel_on_record(mobile=None, postal_address=None))
 
     assert [(item.field, item.on_record, item.on_form) for item in differences] == [
         ("mobile", "", "+15145550199"),

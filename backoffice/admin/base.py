@@ -16,6 +16,7 @@ from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter
 from flask_admin.model.filters import BaseIntFilter, BaseIntListFilter
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import inspect, select
 
@@ -114,6 +115,16 @@ def national_scope(view: "ScopedModelView", query):
     return query
 
 
+def scope_by(rule: Callable[[Any, StaffUser], Any]) -> Callable[["ScopedModelView", Any], Any]:
+    """The scope of a screen whose records a rule of workflows.access keeps to the user's own, declared with
+    `scope = scope_by(access.scope_cases)`."""
+
+    def scope(view: "ScopedModelView", query):
+        return rule(query, current_user)
+
+    return scope
+
+
 class _TolerantEnumFilter:
     """Flask-Admin ignores a filter value it cannot read when reading it raises ValueError; its enum filters
     raise KeyError for a name that is no member, which would end the list in a 500."""
@@ -127,6 +138,29 @@ class _TolerantEnumFilter:
 
 class StaffFilterConverter(FilterConverter):
     enum = tuple(type(kind.__name__, (_TolerantEnumFilter, kind), {}) for kind in FilterConverter.enum)
+
+
+# What every screen calls a column that several screens show, in one word for all.
+COLUMN_LABELS = {
+    "case": _l("Case"),
+    "channel": _l("Channel"),
+    "code": _l("Code"),
+    "counsel": _l("Counsel"),
+    "created_at": _l("Created"),
+    "division": _l("Division"),
+    "email": _l("Email"),
+    "full_name": _l("Name"),
+    "name_en": _l("Name (English)"),
+    "name_fr": _l("Name (French)"),
+    "office": _l("Regional office"),
+    "role": _l("Role"),
+    "status": _l("Status"),
+}
+
+
+def shared_labels(*names: str) -> dict[str, Any]:
+    """The labels of these columns as every screen names them (COLUMN_LABELS), for a screen's column_labels."""
+    return {name: COLUMN_LABELS[name] for name in names}
 
 
 # A model screen's views that change records.
@@ -158,6 +192,10 @@ class ScopedModelView(GuardedView, ModelView):
 
     # The names of column_filters, in order: a filter's position is its number in list URLs.
     FILTER_ORDER: tuple[str, ...] = ()
+
+    # What the list's search finds, when a screen finds more than Flask-Admin's search of its
+    # column_searchable_list: a function of the text searched giving the condition the records meet.
+    search_condition: Callable[[str], Any] | None = None
 
     @classmethod
     def list_url(cls, **filters: str) -> str:
@@ -205,6 +243,18 @@ class ScopedModelView(GuardedView, ModelView):
 
     def get_count_query(self):
         return self.scope(super().get_count_query())
+
+    def _apply_search(self, query, count_query, joins, count_joins, search: str):
+        """The screen's own search, if it has one, of the text given (its first 100 characters), among the
+        records the list already keeps to the user's scope."""
+        if self.search_condition is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        text = search.strip()[:100]
+        if text:
+            condition = self.search_condition(text)
+            query = query.filter(condition)
+            count_query = count_query.filter(condition) if count_query is not None else None
+        return query, count_query, joins, count_joins
 
     def _get_list_extra_args(self):
         """Flask-Admin's list arguments, with the page kept to what a list can have: a page past that, or

@@ -150,6 +150,11 @@ def _path(endpoint: str) -> str:
     return paths[endpoint]
 
 
+def _headers_per_queue(first: str, of_queue: Callable[[str], list[str]]) -> list[str]:
+    """The header of a table's first column, then the headers of each queue's columns (`of_queue` of its name)."""
+    return [first] + [header for queue in QUEUES for header in of_queue(queue_label(queue))]
+
+
 def queues_table(board: Dashboard, links: Links) -> Table:
     rows = []
     for figures in board.queues:
@@ -235,12 +240,10 @@ def decisions_per_day_table(board: Dashboard, links: Links) -> Table:
                     _number(value, links.decisions(queue, day=day.isoformat(), accepted=accepted), key)
                 )
         rows.append(row)
-    headers = [_("Day (Eastern time)")]
-    for queue in QUEUES:
-        headers += [
-            _("%(queue)s: accepted", queue=queue_label(queue)),
-            _("%(queue)s: rejected", queue=queue_label(queue)),
-        ]
+    headers = _headers_per_queue(
+        _("Day (Eastern time)"),
+        lambda queue: [_("%(queue)s: accepted", queue=queue), _("%(queue)s: rejected", queue=queue)],
+    )
     return Table("decisions_per_day", _("Decisions per day"), headers, rows)
 
 
@@ -395,12 +398,10 @@ def offices_table(board: Dashboard, links: Links, offices: dict[int, str]) -> Ta
             _number(over, office.registrations(older_than=target), f"office-{office_id}-registrations-over")
         )
         rows.append(row)
-    headers = [_("Regional office")]
-    for queue in QUEUES:
-        headers += [
-            _("%(queue)s: waiting", queue=queue_label(queue)),
-            _("%(queue)s: over target", queue=queue_label(queue)),
-        ]
+    headers = _headers_per_queue(
+        _("Regional office"),
+        lambda queue: [_("%(queue)s: waiting", queue=queue), _("%(queue)s: over target", queue=queue)],
+    )
     headers += [_("Registrations waiting"), _("Registrations over target")]
     return Table("offices", _("Waiting and over target in each office"), headers, rows)
 

@@ -7,12 +7,11 @@ from flask import Response, abort, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage, reader, run_action
+from backoffice.admin.base import ScopedModelView, StaffPage, reader, run_action, scope_by
 from backoffice.extensions import db
 from backoffice.models import Case, Channel, Counsel, Notification, NotificationStatus
 from backoffice.workflows import access
@@ -34,8 +33,25 @@ def _masked_content(notification: Notification):
         return None
 
 
+def messages_matching(text: str):
+    """Messages to counsel whose name, case's file number, or kind of message (its label in English or
+    French, or its template's name) holds `text`."""
+    pattern, wanted = f"%{text}%", text.casefold()
+    templates = [
+        name
+        for name, spec in TEMPLATES.items()
+        if wanted in name.casefold() or any(wanted in label.casefold() for label in spec.label.values())
+    ]
+    return or_(
+        Notification.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
+        Notification.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
+        Notification.template.in_(templates),
+    )
+
+
 class NotificationView(ScopedModelView):
     area = "messages"
+    scope = scope_by(access.scope_notifications)
     details_template = "admin/notification_details.html"
     can_export = True
     column_list = ("created_at", "template", "channel", "counsel", "case", "status", "attempts", "sent_at")
@@ -65,7 +81,7 @@ class NotificationView(ScopedModelView):
     }
     column_default_sort = ("created_at", True)
     column_sortable_list = ("created_at", "status", "sent_at")
-    column_searchable_list = ("template",)  # and counsel's names and file numbers: see _apply_search
+    column_searchable_list = ("template",)  # and counsel's names and file numbers: see messages_matching
     column_formatters = {
         "created_at": fmt.instant,
         "sent_at": fmt.instant,
@@ -73,9 +89,9 @@ class NotificationView(ScopedModelView):
         "channel": fmt.label,
         "status": fmt.label,
     }
-    column_formatters_export = column_formatters
 
     FILTER_ORDER = ("status", "channel", "counsel", "case")
+    search_condition = staticmethod(messages_matching)
 
     @property
     def column_filters(self):
@@ -88,21 +104,8 @@ class NotificationView(ScopedModelView):
             IntEqualFilter(Notification.case_id, _l("Case")),
         ]
 
-    def scope(self, query):
-        return access.scope_notifications(query, current_user)
-
     def search_placeholder(self) -> str:
         return _("Counsel, file number or message")
-
-    def _apply_search(self, query, count_query, joins, count_joins, search: str):
-        """Counsel's name or a file number in part, or what the message is (its name in either language),
-        among the messages the list already keeps to the user's scope."""
-        text = search.strip()[:100]
-        if text:
-            condition = messages_matching(text)
-            query = query.filter(condition)
-            count_query = count_query.filter(condition) if count_query is not None else None
-        return query, count_query, joins, count_joins
 
     def details_context(self, notification: Notification) -> dict[str, Any]:
         return {
@@ -138,22 +141,6 @@ class NotificationView(ScopedModelView):
         response = Response(letter_pdf(notification), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="letter-{notification.id}.pdf"'
         return response
-
-
-def messages_matching(text: str):
-    """Messages to counsel whose name, case's file number, or kind of message (its label in English or
-    French, or its template's name) holds `text`."""
-    pattern, wanted = f"%{text}%", text.casefold()
-    templates = [
-        name
-        for name, spec in TEMPLATES.items()
-        if wanted in name.casefold() or any(wanted in label.casefold() for label in spec.label.values())
-    ]
-    return or_(
-        Notification.counsel_id.in_(select(Counsel.id).where(Counsel.full_name.ilike(pattern))),
-        Notification.case_id.in_(select(Case.id).where(Case.file_number.ilike(pattern))),
-        Notification.template.in_(templates),
-    )
 
 
 class MessageTemplatesView(StaffPage):

@@ -51,6 +51,10 @@ class QueueView(StaffPage):
         """Only the queue's viewers: Flask-Admin then shows it in their menu alone, and refuses it to others."""
         return super().is_accessible() and current_user.role in self.viewers
 
+    def render(self, template: str, **kwargs: Any) -> str:
+        """Every page of a queue is titled with the queue's name and gives times in Eastern time."""
+        return super().render(template, title=self.title, eastern=EASTERN, **kwargs)
+
     def _require_worker(self) -> None:
         if current_user.role is not self.worker:
             refuse("role", area=self.area, queue=self.status.value)
@@ -75,7 +79,6 @@ class QueueView(StaffPage):
             "admin/queue.html",
             here=here,
             sorts=[("received", _("Received, oldest first")), ("deadline", _("Deadline, nearest first"))],
-            title=self.title,
             items=items,
             page=page,
             pages=pages,
@@ -85,7 +88,6 @@ class QueueView(StaffPage):
             divisions=fmt.division_choices(),
             kinds=[(kind.value, kind.label) for kind in DocumentKind],
             may_work=may_work,
-            eastern=EASTERN,
             saved_filters=saved_filters.filters_of(user, self.status.value),
             current_query=saved_filters.query_string(filter_args),
             name_length=saved_filters.MAX_NAME_LENGTH,
@@ -286,11 +288,9 @@ class QueueView(StaffPage):
         action, consequence = bulk_decisions.CONSEQUENCES[self.status]
         return self.render(
             "admin/queue_bulk_confirm.html",
-            title=self.title,
             action=action,
             consequence=consequence,
             filter_args=filter_args,
-            eastern=EASTERN,
             selection=selection,
             result=result,
         )

@@ -36,7 +36,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import ScopedModelView, StaffPage, reader, refuse, run_action
+from backoffice.admin.base import (
+    ScopedModelView,
+    StaffPage,
+    reader,
+    refuse,
+    run_action,
+    scope_by,
+    shared_labels,
+)
 from backoffice.edge import record_id
 from backoffice.extensions import db
 from backoffice.i18n import localised
@@ -110,8 +118,14 @@ def _language_choices() -> list[SelectChoice]:
     return [SelectChoice("", "—"), SelectChoice("en", _("English")), SelectChoice("fr", _("French"))]
 
 
-def _language_names() -> dict[str, str]:
-    return {"en": _("English"), "fr": _("French")}
+def _form_fields(registration: Registration) -> dict[str, Any]:
+    """What a page needs to show the registration form's fields beside the counsel record."""
+    return {
+        "field_names": FIELD_NAMES,
+        "field_labels": FIELD_LABELS,
+        "language_names": {"en": _("English"), "fr": _("French")},
+        "on_record": form_values_for(registration.counsel),
+    }
 
 
 class SendInvitationForm(FlaskForm):
@@ -197,17 +211,71 @@ def _flag_text(view, context, model: Registration, name: str) -> str:
     return model.flag or ""
 
 
+@dataclass(frozen=True)
+class Action:
+    """An action of the registration page that asks the form for nothing but the registration (with
+    `asks_start`, the meeting's start too): the transition it fires, its workflow call, what the page says once
+    it is done."""
+
+    transition: str
+    call: Callable[..., Any]
+    done: Any
+    asks_start: bool = False
+
+
+# The page's plain actions, each posted to /<path>/.
+ACTIONS = {
+    "schedule": Action(
+        "schedule_verification",
+        meeting_workflow.schedule_meeting,
+        _l("The meeting is being arranged in Webex; counsel will receive the link."),
+        asks_start=True,
+    ),
+    "reschedule": Action(
+        "reschedule_verification",
+        meeting_workflow.reschedule_meeting,
+        _l("The meeting is moved; counsel will be told the new time."),
+        asks_start=True,
+    ),
+    "cancel-meeting": Action(
+        "cancel_verification", meeting_workflow.cancel_meeting, _l("The meeting is cancelled.")
+    ),
+    "retry-meeting": Action(
+        "reschedule_verification", meeting_workflow.retry_meeting, _l("Webex will be tried again.")
+    ),
+    "hold": Action("put_on_hold", meeting_workflow.put_on_hold, _l("The registration is on hold.")),
+    "resume": Action("resume", meeting_workflow.resume, _l("The registration is resumed.")),
+    "withdraw": Action("withdraw", meeting_workflow.withdraw, _l("The registration is withdrawn.")),
+}
+
+
+def _action_view(path: str) -> Callable[["RegistrationView"], ResponseReturnValue]:
+    """The view of ACTIONS[path]; its endpoint is the name the class gives it."""
+    action = ACTIONS[path]
+
+    @expose(f"/{path}/", methods=("POST",))
+    def view(self: "RegistrationView") -> ResponseReturnValue:
+        if not action.asks_start:
+            return self._act(action.transition, action.call, str(action.done))
+        form = MeetingTimeForm()
+        return self._act(
+            action.transition,
+            lambda registration, clerk: action.call(registration, form.starts_at.data, clerk),
+            str(action.done),
+            form,
+            _("Give the date and time of the meeting."),
+        )
+
+    return view
+
+
 class RegistrationView(ScopedModelView):
     area = "registrations"
+    scope = scope_by(access.scope_registrations)
     details_template = "admin/registration_details.html"
     column_list = ("counsel", "office", "status", "channel", "status_changed_at", "flag")
-    column_export_list = column_list
-    column_labels = {
-        "counsel": _l("Counsel"),
+    column_labels = shared_labels("counsel", "office", "status", "channel") | {
         "counsel.full_name": _l("Counsel"),
-        "office": _l("Regional office"),
-        "status": _l("Status"),
-        "channel": _l("Channel"),
         "status_changed_at": _l("Days in stage"),
         "flag": _l("Flag"),
     }
@@ -235,9 +303,6 @@ class RegistrationView(ScopedModelView):
             FlaggedFilter(Registration.flag, _l("Flagged")),
         ]
 
-    def scope(self, query):
-        return access.scope_registrations(query, current_user)
-
     # ----------------------------------------------------------------------------------- the page
 
     def render(self, template, **kwargs):
@@ -254,10 +319,7 @@ class RegistrationView(ScopedModelView):
             "days_in_stage": int(age_of(registration)),
             "meeting": meeting,
             "meeting_failed": meeting is not None and meeting.status is MeetingStatus.FAILED,
-            "field_names": FIELD_NAMES,
-            "field_labels": FIELD_LABELS,
-            "language_names": _language_names(),
-            "on_record": form_values_for(registration.counsel),
+            **_form_fields(registration),
             "timeline": registration_timeline(registration, reader()),
             "action_form": FlaskForm(),
             "invitation_form": SendInvitationForm(),
@@ -330,37 +392,9 @@ class RegistrationView(ScopedModelView):
             form,
         )
 
-    @expose("/schedule/", methods=("POST",))
-    def schedule_view(self):
-        form = MeetingTimeForm()
-        return self._act(
-            "schedule_verification",
-            lambda registration, clerk: meeting_workflow.schedule_meeting(
-                registration, form.starts_at.data, clerk
-            ),
-            _("The meeting is being arranged in Webex; counsel will receive the link."),
-            form,
-            _("Give the date and time of the meeting."),
-        )
-
-    @expose("/reschedule/", methods=("POST",))
-    def reschedule_view(self):
-        form = MeetingTimeForm()
-        return self._act(
-            "reschedule_verification",
-            lambda registration, clerk: meeting_workflow.reschedule_meeting(
-                registration, form.starts_at.data, clerk
-            ),
-            _("The meeting is moved; counsel will be told the new time."),
-            form,
-            _("Give the date and time of the meeting."),
-        )
-
-    @expose("/cancel-meeting/", methods=("POST",))
-    def cancel_meeting_view(self):
-        return self._act(
-            "cancel_verification", meeting_workflow.cancel_meeting, _("The meeting is cancelled.")
-        )
+    schedule_view = _action_view("schedule")
+    reschedule_view = _action_view("reschedule")
+    cancel_meeting_view = _action_view("cancel-meeting")
 
     @expose("/meeting-link/", methods=("POST",))
     def meeting_link_view(self):
@@ -378,13 +412,7 @@ class RegistrationView(ScopedModelView):
             _("Enter the meeting link, starting with https://."),
         )
 
-    @expose("/retry-meeting/", methods=("POST",))
-    def retry_meeting_view(self):
-        return self._act(
-            "reschedule_verification",
-            meeting_workflow.retry_meeting,
-            _("Webex will be tried again."),
-        )
+    retry_meeting_view = _action_view("retry-meeting")
 
     @expose("/identity/", methods=("POST",))
     def identity_view(self):
@@ -397,29 +425,9 @@ class RegistrationView(ScopedModelView):
 
         return self._act(transition, record, _("The outcome of the identity verification is recorded."), form)
 
-    @expose("/hold/", methods=("POST",))
-    def hold_view(self):
-        return self._act(
-            "put_on_hold",
-            meeting_workflow.put_on_hold,
-            _("The registration is on hold."),
-        )
-
-    @expose("/resume/", methods=("POST",))
-    def resume_view(self):
-        return self._act(
-            "resume",
-            meeting_workflow.resume,
-            _("The registration is resumed."),
-        )
-
-    @expose("/withdraw/", methods=("POST",))
-    def withdraw_view(self):
-        return self._act(
-            "withdraw",
-            meeting_workflow.withdraw,
-            _("The registration is withdrawn."),
-        )
+    hold_view = _action_view("hold")
+    resume_view = _action_view("resume")
+    withdraw_view = _action_view("withdraw")
 
     # ----------------------------------------------------------------------------------- the code
 
@@ -487,11 +495,8 @@ class RegistrationView(ScopedModelView):
             form=form,
             uploaded=uploaded,
             flattened=flattened,
-            field_names=FIELD_NAMES,
-            field_labels=FIELD_LABELS,
             multiline=MULTILINE_FIELDS,
-            language_names=_language_names(),
-            on_record=form_values_for(registration.counsel),
+            **_form_fields(registration),
             differing={difference.field for difference in differences},
             not_of_record=file_numbers_not_of_record(values, registration.counsel) if values else [],
         )

@@ -17,7 +17,16 @@ from wtforms import DateTimeLocalField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.admin import formatters as fmt
-from backoffice.admin.base import EDIT_VIEWS, ScopedModelView, national_scope, reader, refuse, run_action
+from backoffice.admin.base import (
+    EDIT_VIEWS,
+    ScopedModelView,
+    national_scope,
+    reader,
+    refuse,
+    run_action,
+    scope_by,
+    shared_labels,
+)
 from backoffice.admin.submission_work import QUEUE_ENDPOINTS, queue_context, queue_page, review_context
 from backoffice.edge import record_id
 from backoffice.extensions import db
@@ -59,8 +68,15 @@ def _shown(submission: Submission, asked: int | None) -> int | None:
     return next((item.position for item in submission.attachments if item.screening_outcome in clean), None)
 
 
+def submissions_matching(text: str):
+    """Submissions whose subject, file number or counsel's name holds `text`, or whose UCI is `text` (as the
+    work queues find them)."""
+    return or_(Submission.subject.ilike(f"%{text}%"), search_condition(text))
+
+
 class SubmissionView(ScopedModelView):
     area = "submissions"
+    scope = scope_by(access.scope_submissions)
     step_up_views = frozenset({"correct_view"})
     details_template = "admin/submission_details.html"
     column_list = (
@@ -74,21 +90,18 @@ class SubmissionView(ScopedModelView):
         "timeliness",
         "screening_outcome",
     )
-    column_export_list = column_list
-    column_labels = {
+    column_labels = shared_labels("case", "counsel", "office", "status") | {
         "received_at": _l("Received (Eastern)"),
-        "case": _l("Case"),
         "document_kind": _l("Kind"),
         "subject": _l("Subject"),
-        "counsel": _l("Counsel"),
-        "office": _l("Regional office"),
-        "status": _l("Status"),
         "timeliness": _l("On time?"),
         "screening_outcome": _l("Automated checks"),
     }
     column_default_sort = ("received_at", True)
     column_sortable_list = ("received_at", "status")
-    column_searchable_list = ("subject",)  # and file numbers, counsel's names and UCIs: see _apply_search
+    column_searchable_list = (
+        "subject",
+    )  # and file numbers, counsel's names and UCIs: see submissions_matching
     column_formatters = {
         "received_at": fmt.instant,
         "document_kind": fmt.label,
@@ -97,9 +110,9 @@ class SubmissionView(ScopedModelView):
         "screening_outcome": fmt.label,
         "office": fmt.related_name,
     }
-    column_formatters_export = column_formatters
 
     FILTER_ORDER = ("status", "document_kind", "timeliness", "screening_outcome", "office", "case")
+    search_condition = staticmethod(submissions_matching)
 
     @property
     def column_filters(self):
@@ -114,21 +127,8 @@ class SubmissionView(ScopedModelView):
             IntEqualFilter(Submission.case_id, _l("Case")),
         ]
 
-    def scope(self, query):
-        return access.scope_submissions(query, current_user)
-
     def search_placeholder(self) -> str:
         return _("Subject, file number, counsel or UCI")
-
-    def _apply_search(self, query, count_query, joins, count_joins, search: str):
-        """The subject or a file number or counsel's name in part, or a whole UCI (as the work queues find
-        them), among the submissions the list already keeps to the user's scope."""
-        text = search.strip()[:100]
-        if text:
-            condition = or_(Submission.subject.ilike(f"%{text}%"), search_condition(text))
-            query = query.filter(condition)
-            count_query = count_query.filter(condition) if count_query is not None else None
-        return query, count_query, joins, count_joins
 
     def get_query(self):
         """With the deadline's rule and the replaced submission, so that a page issues the same statements

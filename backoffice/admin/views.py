@@ -29,6 +29,8 @@ from backoffice.admin.base import (
     national_scope,
     reader,
     run_action,
+    scope_by,
+    shared_labels,
 )
 from backoffice.extensions import db
 from backoffice.models import (
@@ -72,6 +74,7 @@ def _messages_url(**filters: int) -> str | None:
 
 class CaseView(ScopedModelView):
     area = "cases"
+    scope = scope_by(access.scope_cases)
     details_template = "admin/case_details.html"
     column_list = ("file_number", "division", "office", "status", "next_hearing_on", "appeal_filed_on")
     column_details_list = (
@@ -86,15 +89,11 @@ class CaseView(ScopedModelView):
         "updated_at",
     )
     column_export_list = column_details_list
-    column_labels = {
+    column_labels = shared_labels("division", "office", "status", "created_at") | {
         "file_number": _l("File number"),
         "uci": _l("UCI"),
-        "division": _l("Division"),
-        "office": _l("Regional office"),
-        "status": _l("Status"),
         "next_hearing_on": _l("Next hearing"),
         "appeal_filed_on": _l("Appeal filed on"),
-        "created_at": _l("Created"),
         "updated_at": _l("Updated"),
     }
     column_searchable_list = ("file_number", "uci")
@@ -106,7 +105,6 @@ class CaseView(ScopedModelView):
         "created_at": fmt.instant,
         "updated_at": fmt.instant,
     }
-    column_formatters_export = column_formatters
 
     FILTER_ORDER = ("division", "office", "status", "next_hearing")
 
@@ -118,9 +116,6 @@ class CaseView(ScopedModelView):
             FilterEqual(Case.status, _l("Status"), options=fmt.enum_choices(CaseStatus)),
             fmt.DayRangeFilter(Case.next_hearing_on, _l("Next hearing")),
         ]
-
-    def scope(self, query):
-        return access.scope_cases(query, current_user)
 
     def details_context(self, case: Case) -> dict[str, Any]:
         return {
@@ -148,13 +143,11 @@ class CounselView(ScopedModelView):
         "preferred_language",
     )
     column_export_list = column_details_list
-    column_labels = {
+    column_labels = shared_labels("full_name", "email") | {
         "external_id": _l("Case management id"),
-        "full_name": _l("Name"),
         "kind": _l("Kind of counsel"),
         "regulator": _l("Regulator"),
         "membership_number": _l("Membership number"),
-        "email": _l("Email"),
         "mobile": _l("Mobile (SMS)"),
         "fax": _l("Fax"),
         "postal_address": _l("Postal address"),
@@ -164,7 +157,6 @@ class CounselView(ScopedModelView):
     column_default_sort = "full_name"
     column_sortable_list = ("full_name", "kind", "regulator")
     column_formatters = {"kind": fmt.label, "preferred_language": fmt.label}
-    column_formatters_export = column_formatters
 
     @property
     def column_filters(self):
@@ -213,6 +205,15 @@ def role_and_scope_fields() -> tuple[SelectField, QuerySelectField, QuerySelectF
     )
 
 
+# A staff member's role, regional office and division in a list, as the staff user and group mapping
+# screens show them.
+ROLE_AND_SCOPE_FORMATTERS = {
+    "role": fmt.label,
+    "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
+    "division": lambda v, c, m, n: m.division.local_code if m.division else "",
+}
+
+
 class StaffUserView(ScopedModelView):
     area = "staff"
     scope = national_scope
@@ -234,34 +235,25 @@ class StaffUserView(ScopedModelView):
     column_details_list = column_list + ("preferred_language", "created_at")
     details_template = "admin/staff_details.html"
     column_export_list = column_details_list
-    column_labels = {
-        "full_name": _l("Name"),
-        "email": _l("Email"),
-        "role": _l("Role"),
-        "office": _l("Regional office"),
-        "division": _l("Division"),
+    column_labels = shared_labels("full_name", "email", "role", "office", "division", "created_at") | {
         "is_active_account": _l("Active"),
         "last_sign_in_at": _l("Last sign-in"),
         "last_sign_in_method": _l("Signed in with"),
         "factors": _l("Second factors"),
         "locked_until": _l("Locked until"),
         "preferred_language": _l("Language"),
-        "created_at": _l("Created"),
     }
     column_searchable_list = ("full_name", "email")
     column_default_sort = "email"
     column_sortable_list = ("full_name", "email", "last_sign_in_at")
     column_formatters = {
-        "role": fmt.label,
-        "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
-        "division": lambda v, c, m, n: m.division.local_code if m.division else "",
+        **ROLE_AND_SCOPE_FORMATTERS,
         "last_sign_in_at": fmt.instant,
         "last_sign_in_method": fmt.label,
         "factors": lambda v, c, m, n: describe_factors(m),
         "locked_until": fmt.instant,
         "created_at": fmt.instant,
     }
-    column_formatters_export = column_formatters
     form_columns = (
         "email",
         "full_name",
@@ -378,20 +370,13 @@ class SsoGroupMappingView(ScopedModelView):
     can_edit = True
     can_delete = True
     column_list = ("group", "role", "office", "division", "created_at")
-    column_labels = {
-        "group": _l("Group of the identity provider"),
-        "role": _l("Role"),
-        "office": _l("Regional office"),
-        "division": _l("Division"),
-        "created_at": _l("Created"),
+    column_labels = shared_labels("role", "office", "division", "created_at") | {
+        "group": _l("Group of the identity provider")
     }
     column_formatters = {
-        "role": fmt.label,
-        "office": lambda v, c, m, n: m.office.name if m.office else _("National"),
-        "division": lambda v, c, m, n: m.division.local_code if m.division else "",
+        **ROLE_AND_SCOPE_FORMATTERS,
         "created_at": fmt.instant,
     }
-    column_formatters_export = column_formatters
     form_columns = ("group", "role", "office", "division")
 
     def scaffold_form(self):
@@ -431,10 +416,7 @@ class OfficeView(ScopedModelView):
     can_create = True
     column_list = ("code", "name_en", "name_fr", "city", "time_zone", "mailbox")
     form_columns = column_list
-    column_labels = {
-        "code": _l("Code"),
-        "name_en": _l("Name (English)"),
-        "name_fr": _l("Name (French)"),
+    column_labels = shared_labels("code", "name_en", "name_fr") | {
         "city": _l("City"),
         "time_zone": _l("Time zone"),
         "mailbox": _l("My Case mailbox"),
@@ -464,11 +446,8 @@ class DivisionView(ScopedModelView):
     can_edit = True
     column_list = ("code", "code_fr", "name_en", "name_fr", "is_appeal")
     form_columns = ("name_en", "name_fr")
-    column_labels = {
-        "code": _l("Code"),
+    column_labels = shared_labels("code", "name_en", "name_fr") | {
         "code_fr": _l("French code"),
-        "name_en": _l("Name (English)"),
-        "name_fr": _l("Name (French)"),
         "is_appeal": _l("Appeal division"),
     }
     column_formatters = {"name_en": fmt.written_in("en"), "name_fr": fmt.written_in("fr")}
@@ -480,17 +459,17 @@ class DivisionView(ScopedModelView):
 
 class AuditView(ScopedModelView):
     area = "audit"
+    scope = scope_by(access.scope_audit_events)
     details_template = "admin/audit_details.html"
     column_list = ("occurred_at", "actor_label", "action", "record_type", "record_id", "office")
     column_details_list = column_list + ("request_id", "before", "after")
     column_export_list = column_details_list
-    column_labels = {
+    column_labels = shared_labels("office") | {
         "occurred_at": _l("When"),
         "actor_label": _l("Who"),
         "action": _l("What"),
         "record_type": _l("Record type"),
         "record_id": _l("Record"),
-        "office": _l("Regional office"),
         "request_id": _l("Request"),
         "before": _l("Before"),
         "after": _l("After"),
@@ -515,15 +494,13 @@ class AuditView(ScopedModelView):
             fmt.InstantDateBetweenFilter(AuditEvent.occurred_at, _l("When")),
         ]
 
-    def scope(self, query):
-        return access.scope_audit_events(query, current_user)
-
     def details_context(self, event: AuditEvent) -> dict[str, Any]:
         return {"audit_changed_values": audit_words.changed_values}
 
 
 class JobRunView(ScopedModelView):
     area = "jobs"
+    scope = scope_by(access.scope_job_runs)
     details_template = "admin/job_details.html"
     can_export = False
     column_list = (
@@ -536,10 +513,9 @@ class JobRunView(ScopedModelView):
         "created_at",
         "finished_at",
     )
-    column_labels = {
+    column_labels = shared_labels("status") | {
         "id": _l("Number"),
         "kind": _l("Job"),
-        "status": _l("Status"),
         "progress": _l("Progress"),
         "source_name": _l("File"),
         "requested_by_label": _l("Requested by"),
@@ -561,9 +537,6 @@ class JobRunView(ScopedModelView):
     def column_filters(self):
         return [FilterEqual(JobRun.status, _l("Status"), options=fmt.enum_choices(JobStatus))]
 
-    def scope(self, query):
-        return access.scope_job_runs(query, current_user)
-
     def details_context(self, job_run: JobRun) -> dict[str, Any]:
         return {"refresh": job_run.status in (JobStatus.QUEUED, JobStatus.RUNNING)}
 
@@ -579,8 +552,7 @@ class ReasonView(ScopedModelView):
     column_list = ("code", "used_by", "text_en", "text_fr", "rule_en", "active")
     column_searchable_list = ("code", "text_en", "text_fr")
     form_columns = ("code", "used_by", "text_en", "text_fr", "rule_en", "rule_fr", "active")
-    column_labels = {
-        "code": _l("Code"),
+    column_labels = shared_labels("code") | {
         "used_by": _l("Used by"),
         "text_en": _l("Text for counsel (English)"),
         "text_fr": _l("Text for counsel (French)"),

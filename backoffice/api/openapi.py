@@ -1,5 +1,7 @@
 """The OpenAPI 3.1 description of the portal API, served at /api/v1/openapi.json and kept true by tests."""
 
+from typing import Any
+
 from flask import jsonify
 
 from backoffice.api import bp
@@ -34,6 +36,12 @@ def _text(max_length: int, *, required: bool = False, **annotations) -> dict:
     return {"type": "string", "maxLength": max_length, "pattern": TEXT, **annotations}
 
 
+def _object(optional: tuple[str, ...] = (), **properties: dict) -> dict:
+    """A JSON object with these properties, each one required unless named in `optional`."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -52,9 +60,24 @@ def _path_id(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": PUBLIC_ID}
 
 
-def _linked(response: dict, **links: dict) -> dict:
-    """A response with links to the operations (by operationId) that its values let a client call next."""
-    return {**response, "links": {name: {"operationId": name, **link} for name, link in links.items()}}
+def _operation(
+    operation_id: str,
+    summary: str,
+    responses: tuple[Any, ...],
+    links: dict[str, dict] | None = None,
+    **fields: Any,
+) -> dict:
+    """An operation: `responses` is its success status and answer, then the statuses it refuses with (401
+    always); `links` name the operations (by operationId) that the answer's values let a client call next."""
+    status, answer, *refusals = responses
+    if links:
+        answer = {**answer, "links": {name: {"operationId": name, **link} for name, link in links.items()}}
+    return {
+        "operationId": operation_id,
+        "summary": summary,
+        **fields,
+        "responses": {status: answer, **_errors(*refusals)},
+    }
 
 
 def _errors(*statuses: int) -> dict:
@@ -71,314 +94,214 @@ def _errors(*statuses: int) -> dict:
 
 
 SCHEMAS = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "message_en", "message_fr", "details"],
-        "properties": {
-            "error": {"type": "string", "enum": sorted({*MESSAGES, "server_error"})},
-            "message_en": STRING,
-            "message_fr": STRING,
-            "details": {"type": "object"},
+    "Error": _object(
+        error={"type": "string", "enum": sorted({*MESSAGES, "server_error"})},
+        message_en=STRING,
+        message_fr=STRING,
+        details={"type": "object"},
+    ),
+    "Case": _object(
+        file_number=STRING,
+        division={"type": "string", "enum": ["RPD", "RAD", "ID", "IAD"]},
+        office=STRING,
+        appeal_filed={"type": "boolean"},
+    ),
+    "Attachment": _object(
+        id=STRING,
+        filename=STRING,
+        size={"type": "integer"},
+        sha256={"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    ),
+    "Timeliness": _object(
+        status={"type": "string", "enum": ["on_time", "late", "no_deadline"]},
+        deadline={"type": ["string", "null"], "format": "date"},
+        rule=NULLABLE_STRING,
+        citation_en=NULLABLE_STRING,
+        citation_fr=NULLABLE_STRING,
+    ),
+    "ReceivedTimes": _object(id=STRING, received_at=INSTANT, received_at_local=INSTANT),
+    "Submission": _object(
+        id=STRING,
+        status={
+            "type": "string",
+            "enum": ["received", "screening", "with_registry", "with_division", "accepted", "rejected"],
         },
-    },
-    "Case": {
-        "type": "object",
-        "required": ["file_number", "division", "office", "appeal_filed"],
-        "properties": {
-            "file_number": STRING,
-            "division": {"type": "string", "enum": ["RPD", "RAD", "ID", "IAD"]},
-            "office": STRING,
-            "appeal_filed": {"type": "boolean"},
+        case_file_number=STRING,
+        document_kind={
+            "type": "string",
+            "enum": ["division_form", "application", "disclosure", "written_submission"],
         },
-    },
-    "Attachment": {
-        "type": "object",
-        "required": ["id", "filename", "size", "sha256"],
-        "properties": {
-            "id": STRING,
-            "filename": STRING,
-            "size": {"type": "integer"},
-            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        received_at={**INSTANT, "description": "The My Case timestamp, in Eastern time."},
+        received_at_local={
+            **INSTANT,
+            "description": "The same instant in the handling office's local time.",
         },
-    },
-    "Timeliness": {
-        "type": "object",
-        "required": ["status", "deadline", "rule", "citation_en", "citation_fr"],
-        "properties": {
-            "status": {"type": "string", "enum": ["on_time", "late", "no_deadline"]},
-            "deadline": {"type": ["string", "null"], "format": "date"},
-            "rule": NULLABLE_STRING,
-            "citation_en": NULLABLE_STRING,
-            "citation_fr": NULLABLE_STRING,
+        office=STRING,
+        attachments={"type": "array", "items": _ref("Attachment"), "minItems": 1, "maxItems": 5},
+        timeliness=_ref("Timeliness"),
+        resubmission_of=_ref("ReceivedTimes"),
+        optional=("resubmission_of",),
+    ),
+    "Check": _object(
+        attachment_id={**NULLABLE_STRING, "description": "null for a check on the whole submission"},
+        code=STRING,
+        outcome={"type": "string", "enum": ["pass", "warning", "failure"]},
+        message_en=STRING,
+        message_fr=STRING,
+    ),
+    "Decision": _object(
+        by={"type": "string", "enum": ["registry", "division"]},
+        decision={"type": "string", "enum": ["accepted", "rejected"]},
+        decided_at=INSTANT,
+        reasons={
+            "type": "array",
+            "items": _object(code=STRING, en=STRING, fr=STRING, rule_en=STRING, rule_fr=STRING),
         },
-    },
-    "ReceivedTimes": {
-        "type": "object",
-        "required": ["id", "received_at", "received_at_local"],
-        "properties": {"id": STRING, "received_at": INSTANT, "received_at_local": INSTANT},
-    },
-    "Submission": {
-        "type": "object",
-        "required": [
-            "id",
-            "status",
-            "case_file_number",
-            "document_kind",
-            "received_at",
-            "received_at_local",
-            "office",
-            "attachments",
-            "timeliness",
-        ],
-        "properties": {
-            "id": STRING,
-            "status": {
-                "type": "string",
-                "enum": ["received", "screening", "with_registry", "with_division", "accepted", "rejected"],
-            },
-            "case_file_number": STRING,
-            "document_kind": {
-                "type": "string",
-                "enum": ["division_form", "application", "disclosure", "written_submission"],
-            },
-            "received_at": {**INSTANT, "description": "The My Case timestamp, in Eastern time."},
-            "received_at_local": {
-                **INSTANT,
-                "description": "The same instant in the handling office's local time.",
-            },
-            "office": STRING,
-            "attachments": {"type": "array", "items": _ref("Attachment"), "minItems": 1, "maxItems": 5},
-            "timeliness": _ref("Timeliness"),
-            "resubmission_of": _ref("ReceivedTimes"),
-        },
-    },
-    "Check": {
-        "type": "object",
-        "required": ["attachment_id", "code", "outcome", "message_en", "message_fr"],
-        "properties": {
-            "attachment_id": {**NULLABLE_STRING, "description": "null for a check on the whole submission"},
-            "code": STRING,
-            "outcome": {"type": "string", "enum": ["pass", "warning", "failure"]},
-            "message_en": STRING,
-            "message_fr": STRING,
-        },
-    },
-    "Decision": {
-        "type": "object",
-        "required": ["by", "decision", "decided_at", "reasons", "note", "files"],
-        "properties": {
-            "by": {"type": "string", "enum": ["registry", "division"]},
-            "decision": {"type": "string", "enum": ["accepted", "rejected"]},
-            "decided_at": INSTANT,
-            "reasons": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["code", "en", "fr", "rule_en", "rule_fr"],
-                    "properties": {
-                        "code": STRING,
-                        "en": STRING,
-                        "fr": STRING,
-                        "rule_en": STRING,
-                        "rule_fr": STRING,
-                    },
+        note={**NULLABLE_STRING, "description": "The note to counsel, when there is one"},
+        files={
+            "type": "array",
+            "description": "The division's decision on each file, when it decided file by file (else empty); "
+            "the submission is accepted when any file is",
+            "items": _object(
+                attachment_id=STRING,
+                filename=STRING,
+                decision={"type": "string", "enum": ["accepted", "rejected"]},
+                reasons={
+                    "type": "array",
+                    "items": _object(code=STRING, en=STRING, fr=STRING),
                 },
-            },
-            "note": {**NULLABLE_STRING, "description": "The note to counsel, when there is one"},
-            "files": {
-                "type": "array",
-                "description": "The division's decision on each file, when it decided file by file (else empty); "
-                "the submission is accepted when any file is",
-                "items": {
-                    "type": "object",
-                    "required": ["attachment_id", "filename", "decision", "reasons"],
-                    "properties": {
-                        "attachment_id": STRING,
-                        "filename": STRING,
-                        "decision": {"type": "string", "enum": ["accepted", "rejected"]},
-                        "reasons": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["code", "en", "fr"],
-                                "properties": {"code": STRING, "en": STRING, "fr": STRING},
-                            },
-                        },
-                    },
-                },
-            },
+            ),
         },
-    },
+    ),
     "SubmissionWithHistory": {
         "allOf": [
             _ref("Submission"),
-            {
-                "type": "object",
-                "required": ["decisions", "checks"],
-                "properties": {
-                    "decisions": {"type": "array", "items": _ref("Decision")},
-                    "checks": {
-                        "type": "array",
-                        "items": _ref("Check"),
-                        "description": "The automated check results counsel may see, once screening is over.",
-                    },
+            _object(
+                decisions={"type": "array", "items": _ref("Decision")},
+                checks={
+                    "type": "array",
+                    "items": _ref("Check"),
+                    "description": "The automated check results counsel may see, once screening is over.",
                 },
-            },
+            ),
         ]
     },
 }
 
 SCHEMAS |= {
-    "RedeemRequest": {
-        "type": "object",
-        "required": ["code", "sign_in_provider", "sign_in_subject"],
-        "properties": {
-            "code": _text(
-                40,
-                required=True,
-                description="The invitation code, e.g. K7QM-3XPR-9TWD (dashes optional)",
-                examples=["K7QM-3XPR-9TWD"],
-            ),
-            "sign_in_provider": {"type": "string", "enum": ["gckey", "partner"]},
-            "sign_in_subject": _text(
-                200, required=True, description="Opaque id from GCKey or the partner", examples=["gckey-5c1d"]
-            ),
-        },
-    },
-    "Challenge": {
-        "type": "object",
-        "required": ["challenge_id", "sms_sent_to", "expires_at"],
-        "properties": {"challenge_id": STRING, "sms_sent_to": STRING, "expires_at": INSTANT},
-    },
-    "VerifyRequest": {
-        "type": "object",
-        "required": ["challenge_id", "access_code"],
-        "properties": {
-            "challenge_id": {**PUBLIC_ID, "minLength": 1},
-            "access_code": {"type": "string", "pattern": "^[0-9]{6}$", "examples": ["123456"]},
-        },
-    },
-    "ActiveAccount": {
-        "type": "object",
-        "required": ["portal_account_id", "counsel", "status"],
-        "properties": {
-            "portal_account_id": STRING,
-            "counsel": {
-                "type": "object",
-                "required": ["name", "preferred_language"],
-                "properties": {
-                    "name": STRING,
-                    "preferred_language": {"type": ["string", "null"], "enum": ["en", "fr", None]},
-                },
-            },
-            "status": {"type": "string", "enum": ["active"]},
-        },
-    },
+    "RedeemRequest": _object(
+        code=_text(
+            40,
+            required=True,
+            description="The invitation code, e.g. K7QM-3XPR-9TWD (dashes optional)",
+            examples=["K7QM-3XPR-9TWD"],
+        ),
+        sign_in_provider={"type": "string", "enum": ["gckey", "partner"]},
+        sign_in_subject=_text(
+            200, required=True, description="Opaque id from GCKey or the partner", examples=["gckey-5c1d"]
+        ),
+    ),
+    "Challenge": _object(challenge_id=STRING, sms_sent_to=STRING, expires_at=INSTANT),
+    "VerifyRequest": _object(
+        challenge_id={**PUBLIC_ID, "minLength": 1},
+        access_code={"type": "string", "pattern": "^[0-9]{6}$", "examples": ["123456"]},
+    ),
+    "ActiveAccount": _object(
+        portal_account_id=STRING,
+        counsel=_object(
+            name=STRING, preferred_language={"type": ["string", "null"], "enum": ["en", "fr", None]}
+        ),
+        status={"type": "string", "enum": ["active"]},
+    ),
 }
 
-SCHEMAS["ProofOfService"] = {
-    "type": "object",
-    "required": ["served_on", "method", "served_at"],
-    "properties": {
-        "served_on": {
-            "type": "array",
-            "minItems": 1,
-            "items": {"type": "string", "enum": ["minister", "other_party"]},
-        },
-        "method": _text(200, required=True, examples=["registered mail"]),
-        "served_at": {**INSTANT, "description": "ISO 8601 with its offset, e.g. 2026-12-01T10:00:00-05:00"},
+SCHEMAS["ProofOfService"] = _object(
+    served_on={
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "enum": ["minister", "other_party"]},
     },
-}
+    method=_text(200, required=True, examples=["registered mail"]),
+    served_at={**INSTANT, "description": "ISO 8601 with its offset, e.g. 2026-12-01T10:00:00-05:00"},
+)
 
-SUBMISSION_FORM = {
-    "type": "object",
-    "required": ["portal_account_id", "case_file_number", "document_kind", "subject", "attachments"],
-    "properties": {
-        "portal_account_id": PUBLIC_ID,
-        "case_file_number": _text(20, required=True, examples=["VB5-01234"]),
-        "document_kind": {
-            "type": "string",
-            "enum": ["division_form", "application", "disclosure", "written_submission"],
-            "description": "notice_of_appeal is refused with 422 notice_of_appeal_not_accepted.",
-        },
-        "purpose": {
-            "type": "string",
-            "enum": ["", "reply", "witness_information"],
-            "description": "Narrows the deadline rule: a disclosure in reply, or witness information.",
-        },
-        "subject": _text(500, required=True, examples=["Change of address"]),
-        "proof_of_service": {
-            **_ref("ProofOfService"),
-            "description": "Sent as JSON (see encoding): not JSON is 400 malformed_request, JSON that is not a "
-            "valid proof is 422 invalid_proof_of_service.",
-        },
-        "resubmission_of": _text(36, description="The id of a rejected submission this one replaces."),
-        "attachments": {
-            "type": "array",
-            "items": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
-            "minItems": 1,
-            "maxItems": 5,
-            "description": "PDF files of at most 50 MB each, sent after the other fields.",
-        },
+SUBMISSION_FORM = _object(
+    portal_account_id=PUBLIC_ID,
+    case_file_number=_text(20, required=True, examples=["VB5-01234"]),
+    document_kind={
+        "type": "string",
+        "enum": ["division_form", "application", "disclosure", "written_submission"],
+        "description": "notice_of_appeal is refused with 422 notice_of_appeal_not_accepted.",
     },
-}
+    purpose={
+        "type": "string",
+        "enum": ["", "reply", "witness_information"],
+        "description": "Narrows the deadline rule: a disclosure in reply, or witness information.",
+    },
+    subject=_text(500, required=True, examples=["Change of address"]),
+    proof_of_service={
+        **_ref("ProofOfService"),
+        "description": "Sent as JSON (see encoding): not JSON is 400 malformed_request, JSON that is not a "
+        "valid proof is 422 invalid_proof_of_service.",
+    },
+    resubmission_of=_text(36, description="The id of a rejected submission this one replaces."),
+    attachments={
+        "type": "array",
+        "items": {"type": "string", "format": "binary", "contentMediaType": "application/pdf"},
+        "minItems": 1,
+        "maxItems": 5,
+        "description": "PDF files of at most 50 MB each, sent after the other fields.",
+    },
+    optional=(
+        "purpose",
+        "proof_of_service",
+        "resubmission_of",
+    ),
+)
 
 PATHS = {
     "/api/v1/invitation-codes/redeem": {
-        "post": {
-            "operationId": "redeemInvitationCode",
-            "summary": "Step 4: redeem an invitation code; an SMS access code goes to counsel's verified mobile",
-            "description": "Unknown, expired, revoked and used codes all get the same 422 invalid_code.",
-            "requestBody": _json_body("RedeemRequest"),
-            "responses": {
-                "200": _linked(
-                    _json(_ref("Challenge"), "The SMS step has started"),
-                    verifyAccessCode={"requestBody": {"challenge_id": "$response.body#/challenge_id"}},
-                ),
-                **_errors(400, 422, 429),
-            },
-        }
+        "post": _operation(
+            "redeemInvitationCode",
+            "Step 4: redeem an invitation code; an SMS access code goes to counsel's verified mobile",
+            ("200", _json(_ref("Challenge"), "The SMS step has started"), 400, 422, 429),
+            {"verifyAccessCode": {"requestBody": {"challenge_id": "$response.body#/challenge_id"}}},
+            description="Unknown, expired, revoked and used codes all get the same 422 invalid_code.",
+            requestBody=_json_body("RedeemRequest"),
+        )
     },
     "/api/v1/access-codes/verify": {
-        "post": {
-            "operationId": "verifyAccessCode",
-            "summary": "Step 5: the 6-digit SMS access code (single use, 24 hours, limited attempts)",
-            "requestBody": _json_body("VerifyRequest"),
-            "responses": {
-                "200": _linked(
-                    _json(_ref("ActiveAccount"), "The portal account is active"),
-                    listAccountCases={
-                        "parameters": {"portal_account_id": "$response.body#/portal_account_id"}
-                    },
-                ),
-                **_errors(400, 409, 422, 429),
-            },
-        }
+        "post": _operation(
+            "verifyAccessCode",
+            "Step 5: the 6-digit SMS access code (single use, 24 hours, limited attempts)",
+            ("200", _json(_ref("ActiveAccount"), "The portal account is active"), 400, 409, 422, 429),
+            {"listAccountCases": {"parameters": {"portal_account_id": "$response.body#/portal_account_id"}}},
+            requestBody=_json_body("VerifyRequest"),
+        )
     },
     "/api/v1/accounts/{portal_account_id}/cases": {
-        "get": {
-            "operationId": "listAccountCases",
-            "summary": "The active cases where this counsel is counsel of record",
-            "parameters": [_path_id("portal_account_id")],
-            "responses": {
-                "200": _linked(
-                    _json({"type": "array", "items": _ref("Case")}, "The cases"),
-                    createSubmission={
-                        "requestBody": {
-                            "portal_account_id": "$request.path.portal_account_id",
-                            "case_file_number": "$response.body#/0/file_number",
-                        }
-                    },
-                ),
-                **_errors(404),
+        "get": _operation(
+            "listAccountCases",
+            "The active cases where this counsel is counsel of record",
+            ("200", _json({"type": "array", "items": _ref("Case")}, "The cases"), 404),
+            {
+                "createSubmission": {
+                    "requestBody": {
+                        "portal_account_id": "$request.path.portal_account_id",
+                        "case_file_number": "$response.body#/0/file_number",
+                    }
+                }
             },
-        }
+            parameters=[_path_id("portal_account_id")],
+        )
     },
     "/api/v1/submissions": {
-        "post": {
-            "operationId": "createSubmission",
-            "summary": "Submit 1 to 5 PDFs for a case; streamed, refused at once when a limit is passed",
-            "requestBody": {
+        "post": _operation(
+            "createSubmission",
+            "Submit 1 to 5 PDFs for a case; streamed, refused at once when a limit is passed",
+            ("201", _json(_ref("Submission"), "Received; screening follows"), 400, 409, 413, 415, 422, 503),
+            {"getSubmission": {"parameters": {"submission_id": "$response.body#/id"}}},
+            requestBody={
                 "required": True,
                 "content": {
                     "multipart/form-data": {
@@ -390,32 +313,20 @@ PATHS = {
                     }
                 },
             },
-            "responses": {
-                "201": _linked(
-                    _json(_ref("Submission"), "Received; screening follows"),
-                    getSubmission={"parameters": {"submission_id": "$response.body#/id"}},
-                ),
-                **_errors(400, 409, 413, 415, 422, 503),
-            },
-        }
+        )
     },
     "/api/v1/submissions/{submission_id}": {
-        "get": {
-            "operationId": "getSubmission",
-            "summary": "A submission's status, decisions and the check results counsel may see",
-            "parameters": [_path_id("submission_id")],
-            "responses": {
-                "200": _json(_ref("SubmissionWithHistory"), "The submission"),
-                **_errors(404),
-            },
-        }
+        "get": _operation(
+            "getSubmission",
+            "A submission's status, decisions and the check results counsel may see",
+            ("200", _json(_ref("SubmissionWithHistory"), "The submission"), 404),
+            parameters=[_path_id("submission_id")],
+        )
     },
     "/api/v1/openapi.json": {
-        "get": {
-            "operationId": "getOpenApi",
-            "summary": "This document",
-            "responses": {"200": _json({"type": "object"}, "The OpenAPI document"), **_errors()},
-        }
+        "get": _operation(
+            "getOpenApi", "This document", ("200", _json({"type": "object"}, "The OpenAPI document"))
+        )
     },
 }
 

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required, logout_user
 from flask_wtf.csrf import CSRFError
 from webauthn import base64url_to_bytes
 from webauthn.helpers import bytes_to_base64url
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
 from backoffice.admin.base import reader
 from backoffice.auth import _safe_next, sessions
@@ -97,9 +97,7 @@ def registration_options() -> ResponseReturnValue:
 @login_required
 def register() -> ResponseReturnValue:
     user = reader()
-    body = _json_body()
-    if body is None or not isinstance(body.get("name"), str | None):
-        return _error("malformed_request")
+    body = _answer("name")
     if not sessions.factor_is_recent():
         return _step_up()
     challenge = _take_challenge(REGISTER, user)
@@ -132,8 +130,6 @@ def sign_in_options() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return _error("already_signed_in")
     body = _json_body(optional=True)
-    if body is None:
-        return _error("malformed_request")
     user = None
     if body.get("mode") == SECOND_FACTOR:
         user = sessions.pending_user()
@@ -149,9 +145,7 @@ def sign_in_options() -> ResponseReturnValue:
 def sign_in() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return _error("already_signed_in")
-    body = _json_body()
-    if body is None or not isinstance(body.get("next"), str | None):
-        return _error("malformed_request")
+    body = _answer("next")
     ceremony = session.get(CEREMONY)
     purpose = ceremony.get("purpose") if isinstance(ceremony, dict) else None
     if purpose == SECOND_FACTOR:
@@ -212,9 +206,7 @@ def confirm_options() -> ResponseReturnValue:
 @login_required
 def confirm() -> ResponseReturnValue:
     user = reader()
-    body = _json_body()
-    if body is None or not isinstance(body.get("next"), str | None):
-        return _error("malformed_request")
+    body = _answer("next")
     challenge = _take_challenge(CONFIRM, user)
     if challenge is None:
         return _error("no_ceremony")
@@ -266,9 +258,10 @@ def _take_challenge(purpose: str, user: StaffUser | None) -> bytes | None:
 # Reading the request -----------------------------------------------------------------------------------------
 
 
-def _json_body(*, optional: bool = False) -> dict[str, Any] | None:
-    """The body as a JSON object, or None for anything else: not JSON, not an object, nested past the parser's
-    depth, a number past Python's length for integers, invalid UTF-8. An empty body is `{}` when `optional`."""
+def _json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The body as a JSON object; anything else is refused as malformed (a 400, see `_http_error`): not JSON,
+    not an object, nested past the parser's depth, a number past Python's length for integers, invalid UTF-8.
+    An empty body is `{}` when `optional`."""
     # The staff screens' guard has already opened the body's stream under the application's limit (60 MB, for
     # documents): this smaller one is checked here, by the declared length first.
     if (request.content_length or 0) > MAX_BODY_BYTES:
@@ -281,8 +274,19 @@ def _json_body(*, optional: bool = False) -> dict[str, Any] | None:
     try:
         body = json.loads(data)
     except (ValueError, RecursionError):
-        return None
-    return body if isinstance(body, dict) else None
+        raise BadRequest() from None
+    if not isinstance(body, dict):
+        raise BadRequest()
+    return body
+
+
+def _answer(text_field: str) -> dict[str, Any]:
+    """The browser's answer to a ceremony: a JSON object whose `text_field` (the new passkey's name, or where to
+    go next) is text when it is given."""
+    body = _json_body()
+    if not isinstance(body.get(text_field), str | None):
+        raise BadRequest()
+    return body
 
 
 def _relying_party() -> tuple[str, list[str]]:

@@ -49,6 +49,7 @@ from backoffice.models import (
     Submission,
     SubmissionNote,
 )
+from backoffice.models import RegistrationStatus as R
 from backoffice.models.submission import attachment_decision_reasons, decision_reasons
 from backoffice.models.types import utcnow
 from backoffice.screening.checks import (
@@ -260,17 +261,8 @@ PIPELINE_WEIGHTS = {
     "withdrawn": 5,
     "on_hold": 4,
 }
-AFTER_FORM = {
-    "form_received",
-    "verification_scheduled",
-    "verification_missed",
-    "identity_verified",
-    "identity_not_confirmed",
-    "code_issued",
-    "code_expired",
-    "active",
-    "on_hold",
-}
+# Every stage but those before counsel's form came back, and withdrawn (made up here without a form).
+AFTER_FORM = frozenset(R) - {R.INVITED, R.REQUESTED, R.FORM_INCOMPLETE, R.WITHDRAWN}
 AFTER_IDENTITY = {"identity_verified", "code_issued", "code_expired", "active"}
 
 

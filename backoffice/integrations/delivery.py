@@ -1,4 +1,4 @@
-"""What every message provider adapter takes and how it reports a failure."""
+"""What every message provider adapter takes, and how every provider adapter reports a failure."""
 
 from dataclasses import dataclass
 
@@ -20,15 +20,25 @@ class OutgoingSms:
     reference: str
 
 
-class DeliveryFailure(Exception):
-    """A provider refused or could not be reached. `reason` is safe to show staff (no message text)."""
+class ProviderFailure(Exception):
+    """An outside provider (GC Notify, an SMTP server, Webex) refused or could not be reached.
+
+    `reason` is safe to log and show staff: it never quotes what the provider was sent or echoed back (a
+    message's text, an invitee's address). `temporary` says whether trying again later may help, after
+    `retry_after` seconds when the provider said so; `status` is the HTTP status it answered, if it answered.
+    """
 
     temporary = True
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.status = status
+
+
+class DeliveryFailure(ProviderFailure):
+    """A message provider (GC Notify, an SMTP server) refused or could not be reached."""
 
 
 class TemporaryFailure(DeliveryFailure):

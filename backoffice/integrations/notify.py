@@ -5,6 +5,8 @@ template ((subject)) / ((body)) and one SMS template ((body)), named by configur
 """
 
 import base64
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
@@ -28,26 +30,23 @@ def _client(settings: dict) -> NotificationsAPIClient:
 @errors_counted("notify", DeliveryFailure)
 def find_by_reference(settings: dict, reference: str) -> str | None:
     """The id GC Notify gave a message sent with this reference, if it already has one."""
-    try:
+    with _failures_translated():
         found = _client(settings).get_all_notifications(reference=reference)
-    except APIError as error:
-        raise _failure(error) from None
     notifications = found.get("notifications", [])
     return notifications[0]["id"] if notifications else None
 
 
 @errors_counted("notify", DeliveryFailure)
 def send_email(settings: dict, email: OutgoingEmail) -> str:
-    try:
-        sent = _client(settings).send_email_notification(
-            email_address=email.to,
-            template_id=settings["NOTIFY_EMAIL_TEMPLATE_ID"],
-            personalisation=_personalisation(email),
-            reference=email.reference,
-        )
-    except APIError as error:
-        raise _failure(error) from None
-    return sent["id"]
+    send = NotificationsAPIClient.send_email_notification
+    return _send(
+        settings,
+        send,
+        "NOTIFY_EMAIL_TEMPLATE_ID",
+        _personalisation(email),
+        email.reference,
+        email_address=email.to,
+    )
 
 
 def _personalisation(email: OutgoingEmail) -> dict:
@@ -64,16 +63,40 @@ def _personalisation(email: OutgoingEmail) -> dict:
 
 @errors_counted("notify", DeliveryFailure)
 def send_sms(settings: dict, sms: OutgoingSms) -> str:
-    try:
-        sent = _client(settings).send_sms_notification(
-            phone_number=sms.to,
-            template_id=settings["NOTIFY_SMS_TEMPLATE_ID"],
-            personalisation={"body": sms.text},
-            reference=sms.reference,
+    send = NotificationsAPIClient.send_sms_notification
+    return _send(
+        settings, send, "NOTIFY_SMS_TEMPLATE_ID", {"body": sms.text}, sms.reference, phone_number=sms.to
+    )
+
+
+def _send(
+    settings: dict,
+    send: Callable[..., dict],
+    template_setting: str,
+    personalisation: dict,
+    reference: str,
+    **recipient: str,
+) -> str:
+    """One message through the client's `send` method, with the generic template that `template_setting` names;
+    the id GC Notify gave it."""
+    with _failures_translated():
+        sent = send(
+            _client(settings),
+            **recipient,
+            template_id=settings[template_setting],
+            personalisation=personalisation,
+            reference=reference,
         )
+    return sent["id"]
+
+
+@contextmanager
+def _failures_translated() -> Iterator[None]:
+    """The client's APIError raised as our DeliveryFailure, without the client's traceback."""
+    try:
+        yield
     except APIError as error:
         raise _failure(error) from None
-    return sent["id"]
 
 
 def _failure(error: APIError) -> Exception:

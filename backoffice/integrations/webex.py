@@ -25,6 +25,7 @@ from webexpythonsdk.api.people import PeopleAPI
 from webexpythonsdk.response_codes import RESPONSE_CODES
 from webexpythonsdk.restsession import RestSession
 
+from backoffice.integrations.delivery import ProviderFailure
 from backoffice.observability.metrics import errors_counted
 
 TEMPORARY_STATUSES = frozenset({408, 423, 429})  # and every 5xx
@@ -56,24 +57,13 @@ class MeetingInfo:
     end: datetime
 
 
-class WebexError(Exception):
+class WebexError(ProviderFailure):
     """Webex refused or could not be reached. The message is safe to log and show staff."""
-
-    temporary = True
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status  # the HTTP status Webex answered, None when it did not answer
 
 
 class WebexTemporaryError(WebexError):
     """Worth trying again later: 429 (after `retry_after` seconds, when Webex said), 423, 5xx,
     a timeout, a refused or broken connection, an unreadable answer."""
-
-    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
-        super().__init__(message, status)
-        self.retry_after = retry_after
 
 
 class WebexPermanentError(WebexError):

@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, or_, select
@@ -170,14 +171,7 @@ class QueueFigures:
         return None if self.oldest_received_at is None else now - self.oldest_received_at
 
     def __add__(self, other: "QueueFigures") -> "QueueFigures":
-        return replace(
-            self,
-            unclaimed=self.unclaimed + other.unclaimed,
-            claimed=self.claimed + other.claimed,
-            on_hold=self.on_hold + other.on_hold,
-            over_target=self.over_target + other.over_target,
-            oldest_received_at=_earliest(self.oldest_received_at, other.oldest_received_at),
-        )
+        return _added(self, other, ("unclaimed", "claimed", "on_hold", "over_target"), "oldest_received_at")
 
 
 @dataclass(frozen=True)
@@ -199,10 +193,6 @@ class DayCount:
     day: date
     accepted: int = 0
     rejected: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.accepted + self.rejected
 
 
 @dataclass(frozen=True)
@@ -234,12 +224,7 @@ class StageFigures:
         return None if self.oldest_started_at is None else now - self.oldest_started_at
 
     def __add__(self, other: "StageFigures") -> "StageFigures":
-        return replace(
-            self,
-            count=self.count + other.count,
-            over_target=self.over_target + other.over_target,
-            oldest_started_at=_earliest(self.oldest_started_at, other.oldest_started_at),
-        )
+        return _added(self, other, ("count", "over_target"), "oldest_started_at")
 
 
 @dataclass(frozen=True)
@@ -517,8 +502,17 @@ def _sum(figures: Iterable, start):
     return total
 
 
-def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
-    return min((instant for instant in (first, second) if instant is not None), default=None)
+Figures = TypeVar("Figures", QueueFigures, StageFigures)
+
+
+def _added(first: Figures, second: Figures, counts: tuple[str, ...], oldest: str) -> Figures:
+    """Figures of what waits, as one: the `counts` added up, the earlier of their `oldest` instants kept."""
+    instants = (getattr(first, oldest), getattr(second, oldest))
+    return replace(
+        first,
+        **{name: getattr(first, name) + getattr(second, name) for name in counts},
+        **{oldest: min((instant for instant in instants if instant is not None), default=None)},
+    )
 
 
 def _median(seconds: list[float]) -> timedelta | None:

@@ -127,16 +127,12 @@ def listed(items: list[str], separator: str, limit: int) -> str:
     return shown if len(items) <= limit else f"{shown}{separator}… ({len(items)})"
 
 
-def page_tops(document: DocumentFacts) -> list[tuple[int, str]]:
-    """(page number, text) of where titles stand: the first pages in full, then the start (lead) of every page."""
+def page_tops(document: DocumentFacts, count: int) -> list[tuple[int, list[str]]]:
+    """(page number, its first `count` non-empty lines) of where titles stand: the first pages in full, then the
+    start (lead) of every page."""
     tops = [(index + 1, text) for index, text in enumerate(document.first_pages_text)]
     tops += [(page.number, page.lead) for page in document.pages or []]
-    return tops
-
-
-def top_lines(text: str, count: int) -> list[str]:
-    """The first `count` non-empty lines of `text`."""
-    return [line for line in text.splitlines() if line.strip()][:count]
+    return [(number, [line for line in text.splitlines() if line.strip()][:count]) for number, text in tops]
 
 
 def fold(text: str) -> str:

@@ -15,7 +15,6 @@ from backoffice.screening.checks.base import (
     fold,
     page_tops,
     pages_named,
-    top_lines,
 )
 
 CODE = "notice_of_appeal"
@@ -46,8 +45,8 @@ def pages_with_title(document: DocumentFacts) -> list[int]:
     return sorted(
         {
             number
-            for number, text in page_tops(document)
-            if any(map(is_notice_of_appeal_title, top_lines(text, TOP_LINES)))
+            for number, lines in page_tops(document, TOP_LINES)
+            if any(map(is_notice_of_appeal_title, lines))
         }
     )
 

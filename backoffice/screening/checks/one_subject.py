@@ -17,7 +17,6 @@ from backoffice.screening.checks.base import (
     listed,
     page_tops,
     pages_named,
-    top_lines,
 )
 
 CODE = "one_subject"
@@ -123,8 +122,7 @@ def _starts_with(text: str, wording: str) -> bool:
 def subjects(document: DocumentFacts) -> dict[Title, list[int]]:
     """Every subject announced at the top of a page, with its pages (a title repeated counts once)."""
     found: dict[str, tuple[Title, set[int]]] = {}
-    for number, text in page_tops(document):
-        lines = top_lines(text, TOP_LINES)
+    for number, lines in page_tops(document, TOP_LINES):
         if not lines:  # a scanned or blank page announces nothing
             continue
         for line, next_line in zip(lines, [*lines[1:], ""], strict=True):
